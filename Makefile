@@ -1,0 +1,82 @@
+# The commands of ../shared/CONTRACT.md. Everything the project needs is installed from here.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 3
+PYTEST_ARGS ?=
+CHROME_BIN ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
+BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
+export HOST PORT CHROME_BIN CHROMEDRIVER
+
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: help run serve test lint format bench browser clean
+
+help:
+	@echo "make run     development server at http://$(HOST):$(PORT)/member/login/ (demo member printed)"
+	@echo "make serve   production style: gunicorn + whitenoise, DEBUG off (needs DJANGO_SECRET_KEY)"
+	@echo "make test    installs test dependencies and Chromium, runs unit + browser tests"
+	@echo "make bench   benchmarks, printed as tables"
+	@echo "make lint    ruff check and format check"
+
+# One stamp per set of extras; each is rebuilt when pyproject.toml changes.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q ".[$*]"
+	@touch $@
+
+$(VENV)/.installed-base: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q .
+	@touch $@
+
+run: $(VENV)/.installed-qa
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) migrate --noinput
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) createcachetable
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) ensure_demo_member
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) runserver $(HOST):$(PORT)
+
+serve: $(VENV)/.installed-base
+	export DJANGO_DEBUG=$${DJANGO_DEBUG:-0}; \
+	$(MANAGE) check --deploy; \
+	$(MANAGE) collectstatic --noinput -v 0; \
+	$(MANAGE) migrate --noinput; \
+	$(MANAGE) createcachetable; \
+	exec $(BIN)/gunicorn memberproj.wsgi:application --bind $(HOST):$(PORT) \
+		--workers $(WORKERS) --access-logfile -
+
+# Debian's Chromium and its driver: installed when missing and we may (root), else a clear message.
+browser:
+	@if [ -x "$(CHROME_BIN)" ] && [ -x "$(CHROMEDRIVER)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing $(BROWSER_PACKAGES) for the browser tests"; \
+		apt-get update -q && apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES); \
+	else \
+		echo "The browser tests need Chromium and ChromeDriver. Install them with:" >&2; \
+		echo "  sudo apt-get install $(BROWSER_PACKAGES)" >&2; \
+		echo "or point CHROME_BIN and CHROMEDRIVER at your own." >&2; \
+		exit 1; \
+	fi
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: $(VENV)/.installed-test browser lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles qa-artifacts .pytest_cache

@@ -1,0 +1,61 @@
+"""System checks for configurations that would break the captcha's promises."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, register
+
+from member.conf import member_settings
+
+SIGNED_COOKIE_SESSIONS = "django.contrib.sessions.backends.signed_cookies"
+
+
+@register(Tags.security, deploy=True)
+def check_debug_hook_off(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if member_settings.CAPTCHA_DEBUG_HOOK:
+        return [
+            Error(
+                "The captcha debug hook is on: anyone can read the captcha answer.",
+                hint="Unset MEMBER_CAPTCHA_DEBUG_HOOK (it is for tests and development only).",
+                id="member.E001",
+            )
+        ]
+    return []
+
+
+@register(Tags.security)
+def check_session_kept_server_side(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if settings.SESSION_ENGINE == SIGNED_COOKIE_SESSIONS:
+        return [
+            Error(
+                "Sessions are stored in a signed cookie, so the captcha answer would be readable "
+                "by the browser.",
+                hint="Use a server-side SESSION_ENGINE (db, cache or cached_db).",
+                id="member.E002",
+            )
+        ]
+    return []
+
+
+@register()
+def check_captcha_alphabet(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    length = member_settings.CAPTCHA_LENGTH
+    alphabet = member_settings.CAPTCHA_ALPHABET
+    if not isinstance(length, int) or not 1 <= length <= len(set(alphabet)):
+        return [
+            Error(
+                f"MEMBER_CAPTCHA_LENGTH is {length!r}, but a challenge needs that many distinct "
+                f"characters and MEMBER_CAPTCHA_ALPHABET has {len(set(alphabet))}.",
+                id="member.E003",
+            )
+        ]
+    if len(set(alphabet)) != len(alphabet) or len({c.upper() for c in alphabet}) != len(alphabet):
+        return [
+            Error(
+                "MEMBER_CAPTCHA_ALPHABET repeats a character (answers ignore letter case).",
+                id="member.E004",
+            )
+        ]
+    return []

@@ -1,0 +1,162 @@
+"""Sign-in and sign-up forms: they carry the rules and the user-facing messages.
+
+Both check the captcha first in ``clean()``, whatever the other fields hold, so every POST uses
+the challenge up and a wrong captcha never reaches ``authenticate()`` or the member table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from member import captcha
+from member.models import Member
+from member.services import email_in_use
+
+# Argon2 takes any length, but a multi-megabyte password would cost memory and time before being
+# refused; no real password is this long.
+PASSWORD_MAX_LENGTH = 1024
+EMAIL_MAX_LENGTH = 254
+
+
+class CaptchaFormMixin:
+    """Adds the ``captcha`` field and uses the session's challenge up on every ``clean()``."""
+
+    request: HttpRequest
+    error_messages: dict[str, Any]
+
+    def check_captcha(self, answer: str | None) -> None:
+        if not captcha.verify(self.request.session, answer):
+            raise ValidationError(self.error_messages["invalid_captcha"], code="invalid_captcha")
+
+
+def captcha_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Captcha"),
+        required=False,  # a missing answer is a wrong answer: one message for both, in clean()
+        max_length=captcha.MAX_ANSWER_LENGTH,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "spellcheck": "false",
+                "placeholder": _("Captcha"),
+            }
+        ),
+    )
+
+
+class LoginForm(CaptchaFormMixin, forms.Form):
+    """Email, password and captcha; ``get_user()`` returns the member once the form is valid.
+
+    Mirrors Django's ``AuthenticationForm`` (it is what ``LoginView`` expects) with the design's
+    field names.
+    """
+
+    useremail = forms.CharField(
+        label=_("Email"),
+        max_length=EMAIL_MAX_LENGTH,
+        widget=forms.EmailInput(
+            attrs={"autocomplete": "email", "autofocus": True, "placeholder": _("Email")}
+        ),
+    )
+    userpassword = forms.CharField(
+        label=_("Password"),
+        max_length=PASSWORD_MAX_LENGTH,
+        strip=False,
+        widget=forms.PasswordInput(
+            attrs={"autocomplete": "current-password", "placeholder": _("Password")}
+        ),
+    )
+    captcha = captcha_field()
+    rememberme = forms.BooleanField(label=_("Remember me for 7 days"), required=False)
+
+    error_messages = {
+        "invalid_captcha": _("The captcha is wrong."),
+        "invalid_login": _("Sign-in failed: wrong email or password."),
+    }
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        self.request = request
+        self.user_cache: Member | None = None
+        super().__init__(*args, **kwargs)
+        # Too long for any account: the same message as any other bad credentials.
+        for name in ("useremail", "userpassword"):
+            self.fields[name].error_messages["max_length"] = self.error_messages["invalid_login"]
+
+    def clean(self) -> dict[str, Any]:
+        self.check_captcha(self.cleaned_data.get("captcha"))
+        email = self.cleaned_data.get("useremail")
+        password = self.cleaned_data.get("userpassword")
+        if email is None or password is None:
+            return self.cleaned_data  # a field already failed and says why
+        self.user_cache = authenticate(self.request, email=email, password=password)
+        if self.user_cache is None:
+            raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+        return self.cleaned_data
+
+    def get_user(self) -> Member | None:
+        return self.user_cache
+
+
+class RegisterForm(CaptchaFormMixin, forms.Form):
+    """Sign-up: name, email, password twice and captcha, checked in that order of cost."""
+
+    username = forms.CharField(
+        label=_("Name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name", "autofocus": True}),
+    )
+    useremail = forms.EmailField(
+        label=_("Email"),
+        max_length=EMAIL_MAX_LENGTH,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    userpassword = forms.CharField(
+        label=_("Password"),
+        max_length=PASSWORD_MAX_LENGTH,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    userpassword2 = forms.CharField(
+        label=_("Password again"),
+        max_length=PASSWORD_MAX_LENGTH,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    captcha = captcha_field()
+
+    error_messages = {
+        "invalid_captcha": LoginForm.error_messages["invalid_captcha"],
+        "password_mismatch": _("The two passwords differ."),
+        "email_taken": _("A member with this email address already exists."),
+    }
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        # The captcha comes first so the member table answers no question for a robot.
+        self.check_captcha(self.cleaned_data.get("captcha"))
+        email = self.cleaned_data.get("useremail")
+        if email and email_in_use(email):
+            self.add_error("useremail", self.error_messages["email_taken"])
+        password = self.cleaned_data.get("userpassword")
+        password2 = self.cleaned_data.get("userpassword2")
+        if password is not None and password2 is not None and password != password2:
+            self.add_error("userpassword2", self.error_messages["password_mismatch"])
+        elif password is not None:
+            candidate = Member(email=email or "", username=self.cleaned_data.get("username", ""))
+            try:
+                password_validation.validate_password(password, candidate)
+            except ValidationError as error:
+                self.add_error("userpassword", error)
+        return self.cleaned_data

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class MemberManager(BaseUserManager["Member"]):
+    use_in_migrations = True
+
+    def get_by_natural_key(self, email: str | None) -> Member:
+        # Email is the login and is matched case-insensitively, like the unique constraint below.
+        return self.get(email__iexact=email)
+
+    def create_user(self, email: str, password: str | None = None, **extra_fields: Any) -> Member:
+        if not email:
+            raise ValueError("A member needs an email address.")
+        member = self.model(email=self.normalize_email(email), **extra_fields)
+        member.set_password(password)
+        member.full_clean(exclude=["password"])
+        member.save(using=self._db)
+        return member
+
+    def create_superuser(
+        self, email: str, password: str | None = None, **extra_fields: Any
+    ) -> Member:
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra_fields)
+
+
+class Member(AbstractBaseUser, PermissionsMixin):
+    """A member signs in with an email address; ``username`` is the name the site greets them by."""
+
+    email = models.EmailField(_("email address"), max_length=254, unique=True)
+    username = models.CharField(_("name"), max_length=150)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects = MemberManager()
+
+    EMAIL_FIELD = "email"
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = ["username"]
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="member_email_unique_ignoring_case",
+                violation_error_message=_("A member with this email address already exists."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} <{self.email}>"
+
+    def get_full_name(self) -> str:
+        return self.username
+
+    def get_short_name(self) -> str:
+        return self.username

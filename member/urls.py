@@ -1,0 +1,19 @@
+from django.urls import path
+from django.views.generic import RedirectView
+
+from member import views
+
+app_name = "member"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.MemberLoginView.as_view(), name="login"),
+    path("logout/", views.MemberLogoutView.as_view(), name="logout"),
+    path("register/", views.register, name="register"),
+    path("captcha/", views.captcha_image, name="captcha"),
+    path("debug/captcha/", views.captcha_debug_hook, name="captcha_debug_hook"),
+    # The design's slash-less addresses keep working (for any method, without APPEND_SLASH's
+    # refusal to redirect a POST).
+    path("login", RedirectView.as_view(pattern_name="member:login", query_string=True)),
+    path("captcha", RedirectView.as_view(pattern_name="member:captcha")),
+]

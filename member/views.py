@@ -1,0 +1,106 @@
+"""Thin views: each calls the captcha module, a form or a service and picks a response."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView, LogoutView
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods
+
+from member import captcha
+from member.conf import member_settings
+from member.forms import LoginForm, RegisterForm
+from member.services import EmailTaken, member_create
+
+logger = logging.getLogger(__name__)
+
+SIGNED_IN_MESSAGE = _("Signed in.")
+
+
+@require_GET
+@never_cache
+def captcha_image(request: HttpRequest) -> HttpResponse:
+    """A new challenge for this session, as a PNG; it replaces the previous one."""
+    answer = captcha.make_challenge(request.session)
+    return HttpResponse(captcha.render(answer), content_type="image/png")
+
+
+@require_GET
+@never_cache
+def captcha_debug_hook(request: HttpRequest) -> JsonResponse:
+    """Test-only: the calling session's current answer. 404 unless the hook is switched on."""
+    if not member_settings.CAPTCHA_DEBUG_HOOK:
+        raise Http404
+    return JsonResponse({"captcha": captcha.current_answer(request.session)})
+
+
+class MemberLoginView(LoginView):
+    """Django's ``LoginView`` (safe ``next``, CSRF, never cached) with the captcha form."""
+
+    form_class = LoginForm
+    template_name = "member/login.html"
+    redirect_authenticated_user = False
+    http_method_names = ["get", "post", "head", "options"]
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        login(self.request, form.get_user())
+        # Per sign-in, never a global setting: 0 ends the session with the browser.
+        remember = form.cleaned_data["rememberme"]
+        self.request.session.set_expiry(member_settings.REMEMBER_ME_AGE if remember else 0)
+        messages.success(self.request, SIGNED_IN_MESSAGE)
+        return HttpResponseRedirect(self.get_success_url())
+
+    def form_invalid(self, form: LoginForm) -> HttpResponse:
+        # The page shows a new captcha; the email stays, the password and the answer are cleared.
+        form.data = form.data.copy()
+        for name in ("userpassword", "captcha"):
+            form.data.pop(name, None)
+        return super().form_invalid(form)
+
+
+@sensitive_post_parameters("userpassword", "userpassword2", "captcha")
+@require_http_methods(["GET", "HEAD", "POST"])
+@csrf_protect
+@never_cache
+def register(request: HttpRequest) -> HttpResponse:
+    form = RegisterForm(request, data=request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        try:
+            member = member_create(
+                email=form.cleaned_data["useremail"],
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["userpassword"],
+            )
+        except EmailTaken:
+            form.add_error("useremail", form.error_messages["email_taken"])
+        else:
+            login(request, member, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, SIGNED_IN_MESSAGE)
+            return redirect("member:home")
+    if form.is_bound:
+        form.data = form.data.copy()
+        for name in ("userpassword", "userpassword2", "captcha"):
+            form.data.pop(name, None)
+    return render(request, "member/register.html", {"form": form})
+
+
+@login_required
+@never_cache
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "member/home.html")
+
+
+@method_decorator(never_cache, name="dispatch")
+class MemberLogoutView(LogoutView):
+    next_page = reverse_lazy("member:login")

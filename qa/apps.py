@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class QaConfig(AppConfig):
+    """The QA harness: factories and the seed_members command. Development and test only."""
+
+    name = "qa"
+    verbose_name = "QA harness"
