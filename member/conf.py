@@ -26,6 +26,13 @@ DEFAULTS: dict[str, Any] = {
     "CAPTCHA_DEBUG_HOOK": False,
     # Captcha images one client address may fetch per minute; 0 turns the limit off.
     "CAPTCHA_RATE_LIMIT": 30,
+    # Failed sign-ins within LOGIN_FAILURE_WINDOW seconds that lock an account (known or not)
+    # or a client address out for that long. Wrong captchas count for the address only.
+    "LOGIN_FAILURES_PER_ACCOUNT": 10,
+    "LOGIN_FAILURES_PER_CLIENT": 100,
+    "LOGIN_FAILURE_WINDOW": 15 * 60,
+    # Reverse proxies in front that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
+    "TRUSTED_PROXY_COUNT": 0,
     # Seconds a "remember me" session lasts after sign-in.
     "REMEMBER_ME_AGE": 7 * 24 * 60 * 60,
 }

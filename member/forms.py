@@ -10,11 +10,12 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import authenticate, password_validation
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from member import captcha
+from member import captcha, throttle
+from member.conf import member_settings
 from member.models import Member
 from member.services import email_in_use
 
@@ -24,15 +25,40 @@ PASSWORD_MAX_LENGTH = 1024
 EMAIL_MAX_LENGTH = 254
 
 
+CAPTCHA_ERRORS = {
+    "invalid_captcha": _("The captcha is wrong."),
+    "locked_out": _("Too many failed attempts. Please try again in %(minutes)d minutes."),
+}
+
+
 class CaptchaFormMixin:
-    """Adds the ``captcha`` field and uses the session's challenge up on every ``clean()``."""
+    """Checks the captcha first in ``clean()``, using the session's challenge up every time."""
 
     request: HttpRequest
     error_messages: dict[str, Any]
 
-    def check_captcha(self, answer: str | None) -> None:
-        if not captcha.verify(self.request.session, answer):
+    def check_captcha(self, answer: str | None, *, email: str | None = None) -> None:
+        """Raise unless the captcha is solved and neither the client nor ``email`` is locked out.
+
+        A wrong answer counts as a failure of the client address (not of the account: the
+        password was never looked at).
+        """
+        solved = captcha.verify(self.request.session, answer)
+        if throttle.is_locked_out(self.request, email):
+            self.raise_locked_out()
+        if not solved:
+            throttle.record_captcha_failure(self.request)
             raise ValidationError(self.error_messages["invalid_captcha"], code="invalid_captcha")
+
+    def raise_locked_out(self) -> None:
+        minutes = max(1, member_settings.LOGIN_FAILURE_WINDOW // 60)
+        raise ValidationError(
+            self.error_messages["locked_out"], code="locked_out", params={"minutes": minutes}
+        )
+
+    @property
+    def locked_out(self) -> bool:
+        return self.has_error(NON_FIELD_ERRORS, code="locked_out")  # type: ignore[attr-defined]
 
 
 def captcha_field() -> forms.CharField:
@@ -78,7 +104,7 @@ class LoginForm(CaptchaFormMixin, forms.Form):
     rememberme = forms.BooleanField(label=_("Remember me for 7 days"), required=False)
 
     error_messages = {
-        "invalid_captcha": _("The captcha is wrong."),
+        **CAPTCHA_ERRORS,
         "invalid_login": _("Sign-in failed: wrong email or password."),
     }
 
@@ -91,13 +117,15 @@ class LoginForm(CaptchaFormMixin, forms.Form):
             self.fields[name].error_messages["max_length"] = self.error_messages["invalid_login"]
 
     def clean(self) -> dict[str, Any]:
-        self.check_captcha(self.cleaned_data.get("captcha"))
         email = self.cleaned_data.get("useremail")
+        self.check_captcha(self.cleaned_data.get("captcha"), email=email)
         password = self.cleaned_data.get("userpassword")
         if email is None or password is None:
             return self.cleaned_data  # a field already failed and says why
         self.user_cache = authenticate(self.request, email=email, password=password)
         if self.user_cache is None:
+            if getattr(self.request, "axes_locked_out", False):
+                self.raise_locked_out()  # this failure reached a limit
             raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
         return self.cleaned_data
 
@@ -134,7 +162,7 @@ class RegisterForm(CaptchaFormMixin, forms.Form):
     captcha = captcha_field()
 
     error_messages = {
-        "invalid_captcha": LoginForm.error_messages["invalid_captcha"],
+        **CAPTCHA_ERRORS,
         "password_mismatch": _("The two passwords differ."),
         "email_taken": _("A member with this email address already exists."),
     }

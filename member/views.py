@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, LogoutView
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -18,7 +19,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from member import captcha
+from member import captcha, throttle
 from member.conf import member_settings
 from member.forms import LoginForm, RegisterForm
 from member.services import EmailTaken, member_create
@@ -31,7 +32,19 @@ SIGNED_IN_MESSAGE = _("Signed in.")
 @require_GET
 @never_cache
 def captcha_image(request: HttpRequest) -> HttpResponse:
-    """A new challenge for this session, as a PNG; it replaces the previous one."""
+    """A new challenge for this session, as a PNG; it replaces the previous one.
+
+    Rate-limited per client address: every anonymous call creates or updates a session row.
+    """
+    rate = throttle.hit_captcha_rate_limit(request)
+    if rate.limited:
+        response = HttpResponse(
+            _("Too many captcha images. Please wait a moment."),
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(rate.retry_after)
+        return response
     answer = captcha.make_challenge(request.session)
     return HttpResponse(captcha.render(answer), content_type="image/png")
 
@@ -54,6 +67,7 @@ class MemberLoginView(LoginView):
     http_method_names = ["get", "post", "head", "options"]
 
     def form_valid(self, form: LoginForm) -> HttpResponse:
+        log_sign_in(self.request, "success")
         login(self.request, form.get_user())
         # Per sign-in, never a global setting: 0 ends the session with the browser.
         remember = form.cleaned_data["rememberme"]
@@ -66,7 +80,11 @@ class MemberLoginView(LoginView):
         form.data = form.data.copy()
         for name in ("userpassword", "captcha"):
             form.data.pop(name, None)
-        return super().form_invalid(form)
+        log_sign_in(self.request, failure_reason(form))
+        response = super().form_invalid(form)
+        if form.locked_out:
+            response.status_code = 429
+        return response
 
 
 @sensitive_post_parameters("userpassword", "userpassword2", "captcha")
@@ -92,7 +110,25 @@ def register(request: HttpRequest) -> HttpResponse:
         form.data = form.data.copy()
         for name in ("userpassword", "userpassword2", "captcha"):
             form.data.pop(name, None)
-    return render(request, "member/register.html", {"form": form})
+    status = 429 if form.is_bound and form.locked_out else 200
+    return render(request, "member/register.html", {"form": form}, status=status)
+
+
+def failure_reason(form: LoginForm) -> str:
+    for code in ("locked_out", "invalid_captcha", "invalid_login"):
+        if form.has_error(NON_FIELD_ERRORS, code=code):
+            return code
+    return "invalid_form"
+
+
+def log_sign_in(request: HttpRequest, outcome: str) -> None:
+    """One line per attempt: outcome, account and client. Never the password or the captcha."""
+    logger.info(
+        "sign-in %s account=%r client=%s",
+        outcome,
+        throttle.account_key(request),
+        throttle.client_ip(request),
+    )
 
 
 @login_required

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
 ]
 if DEBUG:
     # The QA harness (factories, seed_members) is a development tool; production never loads it,
@@ -82,6 +84,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as its documentation asks: it turns a lockout into axes' lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "memberproj.urls"
@@ -138,6 +143,11 @@ else:
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_USER_MODEL = "member.Member"
+AUTHENTICATION_BACKENDS = [
+    # Refuses locked-out accounts and clients before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "member:login"
 LOGIN_REDIRECT_URL = "member:home"
 LOGOUT_REDIRECT_URL = "member:login"
@@ -191,6 +201,45 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MEMBER_CAPTCHA_DEBUG_HOOK = env_flag("MEMBER_CAPTCHA_DEBUG_HOOK", default=False)
 if "MEMBER_CAPTCHA_RATE_LIMIT" in os.environ:
     MEMBER_CAPTCHA_RATE_LIMIT = env_int("MEMBER_CAPTCHA_RATE_LIMIT", default=0)
+
+# Sign-in throttling with django-axes; the limits themselves are member settings (member/conf.py),
+# applied by member.throttle.
+AXES_HANDLER = (
+    "member.throttle.CacheTieredLimitsHandler"
+    if REDIS_URL
+    else "member.throttle.DatabaseTieredLimitsHandler"
+)
+AXES_FAILURE_LIMIT = "member.throttle.account_failure_limit"
+AXES_COOLOFF_TIME = "member.throttle.failure_window"
+AXES_LOCKOUT_PARAMETERS = "member.throttle.lockout_groups"
+AXES_USERNAME_CALLABLE = "member.throttle.account_key"
+AXES_CLIENT_IP_CALLABLE = "member.throttle.client_ip"
+AXES_LOCKOUT_CALLABLE = "member.throttle.lockout_response"
+AXES_PASSWORD_FORM_FIELD = "userpassword"  # noqa: S105  (a field name)
+AXES_SENSITIVE_PARAMETERS = ["userpassword", "userpassword2", "captcha", "csrfmiddlewaretoken"]
+# A success must not wipe the client's failures: an attacker would sign in to their own account
+# to reset the per-address count.
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False
+if "MEMBER_TRUSTED_PROXY_COUNT" in os.environ:
+    MEMBER_TRUSTED_PROXY_COUNT = env_int("MEMBER_TRUSTED_PROXY_COUNT", default=0)
+
+# Content-Security-Policy on every response: no inline script or style, no third-party origin.
+# blob: lets the refresh button show the image it fetched.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "blob:"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
 
 # Production: behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
