@@ -15,3 +15,6 @@ if "qa" not in INSTALLED_APPS:
     INSTALLED_APPS = [*INSTALLED_APPS, "qa"]
 
 MEMBER_CAPTCHA_DEBUG_HOOK = True
+
+# Browser tests fetch many images from one address; tests of the limit itself set their own.
+MEMBER_CAPTCHA_RATE_LIMIT = 0
