@@ -67,8 +67,10 @@ def verify(session: Any, answer: str | None, *, now: float | None = None) -> boo
     given = answer.strip().upper()
     if len(given) > MAX_ANSWER_LENGTH:
         return False
-    expected = str(challenge.get("answer", "")).upper()
-    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+    expected = challenge.get("answer")
+    if not isinstance(expected, str) or not expected:
+        return False
+    return hmac.compare_digest(given.encode(), expected.upper().encode())
 
 
 def current_answer(session: Any, *, now: float | None = None) -> str | None:
@@ -76,7 +78,8 @@ def current_answer(session: Any, *, now: float | None = None) -> str | None:
     challenge = session.get(SESSION_KEY)
     if not isinstance(challenge, dict) or _expired(challenge, _now() if now is None else now):
         return None
-    return challenge.get("answer")
+    answer = challenge.get("answer")
+    return answer if isinstance(answer, str) else None
 
 
 def font_path() -> str:

@@ -1,0 +1,203 @@
+"""Helpers the member tests share: addresses, the captcha through the session, page parsing, spies.
+
+Fixtures live in ``conftest.py``; these are plain functions so a test reads as a short script.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+from unittest import mock
+
+from django.contrib.auth import hashers
+from django.contrib.auth.backends import ModelBackend
+from django.http import HttpResponse
+from django.test import Client, override_settings
+
+from member import captcha
+
+LOGIN_URL = "/member/login/"
+REGISTER_URL = "/member/register/"
+HOME_URL = "/member/"
+LOGOUT_URL = "/member/logout/"
+CAPTCHA_URL = "/member/captcha/"
+DEBUG_HOOK_URL = "/member/debug/captcha/"
+
+MEMBER_EMAIL = "ada@example.com"
+MEMBER_NAME = "Ada Lovelace"
+MEMBER_PASSWORD = "analytical-engine-1843"
+
+# The contract's zh-hant texts.
+CAPTCHA_WRONG = "驗證碼輸入錯誤"
+BAD_CREDENTIALS = "登入失敗，帳號或密碼錯誤"  # noqa: RUF001  (the contract's full-width comma)
+SIGNED_IN = "登入成功"
+
+# Letters the site never draws by default (0-9A-F): a challenge planted with them cannot be
+# mistaken for one the site made, so "the challenge did (not) change" is checked deterministically.
+PLANTED_ALPHABET = "GHJKMNPQRS"
+
+
+def new_captcha(client: Client) -> str:
+    """Fetch a captcha image as a browser does and return the answer the session now holds."""
+    response = client.get(CAPTCHA_URL)
+    assert response.status_code == 200, response.status_code
+    answer = captcha.current_answer(client.session)
+    assert answer is not None
+    return answer
+
+
+def plant_challenge(client: Client, *, issued_at: float | None = None) -> str:
+    """Store a challenge in ``client``'s session directly (drawn from ``PLANTED_ALPHABET``).
+
+    ``issued_at`` moves the challenge's clock, e.g. ``time.time() - 301`` for an expired one.
+    """
+    session = client.session
+    with override_settings(MEMBER_CAPTCHA_ALPHABET=PLANTED_ALPHABET):
+        answer = captcha.make_challenge(session, now=issued_at)
+    session.save()
+    return answer
+
+
+def session_answer(client: Client) -> str | None:
+    """The unexpired answer ``client``'s session holds, without using it up."""
+    return captcha.current_answer(client.session)
+
+
+def post_login(
+    client: Client,
+    *,
+    email: str = MEMBER_EMAIL,
+    password: str = MEMBER_PASSWORD,
+    answer: str | None = None,
+    remember: bool = False,
+    next_url: str | None = None,
+    **kwargs: Any,
+) -> HttpResponse:
+    """POST the login form; without ``answer`` a fresh captcha is fetched and solved first."""
+    data = {
+        "useremail": email,
+        "userpassword": password,
+        "captcha": new_captcha(client) if answer is None else answer,
+    }
+    if remember:
+        data["rememberme"] = "on"
+    if next_url is not None:
+        data["next"] = next_url
+    return client.post(LOGIN_URL, data, **kwargs)
+
+
+def register_data(
+    client: Client,
+    *,
+    username: str = "Grace Hopper",
+    email: str = "grace@example.com",
+    password: str = "cobol-compiler-1959",  # noqa: S107  (a test member's password)
+    password2: str | None = None,
+    answer: str | None = None,
+) -> dict[str, str]:
+    """Sign-up form data; without ``answer`` a fresh captcha is fetched and solved."""
+    return {
+        "username": username,
+        "useremail": email,
+        "userpassword": password,
+        "userpassword2": password if password2 is None else password2,
+        "captcha": new_captcha(client) if answer is None else answer,
+    }
+
+
+def signed_in_member_id(client: Client) -> str | None:
+    """The member id Django's session says is signed in, or ``None`` when anonymous."""
+    return client.session.get("_auth_user_id")
+
+
+def expired_issue_time(timeout: float = 300) -> float:
+    """A challenge issue time just past ``timeout`` seconds ago."""
+    return time.time() - timeout - 1
+
+
+class _InputCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+
+
+def elements(response: HttpResponse) -> list[tuple[str, dict[str, str | None]]]:
+    """Every start tag of the page as ``(tag, attributes)``."""
+    parser = _InputCollector()
+    parser.feed(response.content.decode())
+    return parser.elements
+
+
+def inputs_by_name(response: HttpResponse) -> dict[str, dict[str, str | None]]:
+    """The page's ``<input>`` attributes keyed by the input's ``name``."""
+    return {
+        attrs["name"]: attrs
+        for tag, attrs in elements(response)
+        if tag == "input" and attrs.get("name")
+    }
+
+
+def element_by_id(response: HttpResponse, element_id: str) -> tuple[str, dict[str, str | None]]:
+    found = [(tag, attrs) for tag, attrs in elements(response) if attrs.get("id") == element_id]
+    assert len(found) == 1, f"{len(found)} elements with id {element_id!r}"
+    return found[0]
+
+
+def csrf_token_of(response: HttpResponse) -> str:
+    token = inputs_by_name(response)["csrfmiddlewaretoken"]["value"]
+    assert token
+    return token
+
+
+@dataclass
+class PasswordWork:
+    """What a request cost in password work: backend ``authenticate()`` calls and hashes."""
+
+    authentications: list[dict[str, Any]] = field(default_factory=list)
+    hashes: int = 0
+
+    @property
+    def none(self) -> bool:
+        return not self.authentications and self.hashes == 0
+
+
+@contextmanager
+def recording_password_work() -> Iterator[PasswordWork]:
+    """Record every ``ModelBackend.authenticate()`` call and every password hash or check.
+
+    Spies on the backend (whoever calls ``authenticate()``) and on the hashing functions Django's
+    user model and backend use (``make_password`` for the unknown-email dummy hash,
+    ``check_password`` for a known member), so a test proves that no password work was done.
+    """
+    work = PasswordWork()
+    original_authenticate = ModelBackend.authenticate
+    original_make = hashers.make_password
+    original_check = hashers.check_password
+
+    def authenticate(backend: ModelBackend, request: Any, **credentials: Any) -> Any:
+        work.authentications.append(credentials)
+        return original_authenticate(backend, request, **credentials)
+
+    def make_password(*args: Any, **kwargs: Any) -> str:
+        work.hashes += 1
+        return original_make(*args, **kwargs)
+
+    def check_password(*args: Any, **kwargs: Any) -> bool:
+        work.hashes += 1
+        return original_check(*args, **kwargs)
+
+    with (
+        mock.patch.object(ModelBackend, "authenticate", authenticate),
+        mock.patch("django.contrib.auth.base_user.make_password", make_password),
+        mock.patch("django.contrib.auth.base_user.check_password", check_password),
+        mock.patch("django.contrib.auth.hashers.make_password", make_password),
+        mock.patch("django.contrib.auth.hashers.check_password", check_password),
+    ):
+        yield work

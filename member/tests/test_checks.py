@@ -1,0 +1,122 @@
+"""System checks (member.E001-E004) and ``manage.py check --deploy`` in a production environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.checks import run_checks
+from django.core.management.utils import get_random_secret_key
+
+REPOSITORY = Path(django_settings.BASE_DIR)
+SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
+
+
+def check_ids(*, deploy: bool = False) -> set[str]:
+    return {message.id for message in run_checks(include_deployment_checks=deploy)}
+
+
+def manage_check_deploy(**environment: str) -> subprocess.CompletedProcess[str]:
+    """``manage.py check --deploy --fail-level WARNING`` with only ``environment`` and PATH set."""
+    clean = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "memberproj.settings",
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPOSITORY,
+        env={**clean, **environment},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def production_environment() -> dict[str, str]:
+    return {
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": get_random_secret_key(),
+        "DJANGO_ALLOWED_HOSTS": "member.example,www.member.example",
+    }
+
+
+def test_debug_hook_on_fails_the_deploy_check(settings: Any) -> None:
+    settings.MEMBER_CAPTCHA_DEBUG_HOOK = True
+
+    assert "member.E001" in check_ids(deploy=True)
+
+
+def test_debug_hook_is_a_deploy_check_only(settings: Any) -> None:
+    # Tests and development run with the hook on; only ``check --deploy`` refuses it.
+    settings.MEMBER_CAPTCHA_DEBUG_HOOK = True
+
+    assert "member.E001" not in check_ids(deploy=False)
+
+
+def test_debug_hook_off_passes_the_deploy_check(settings: Any) -> None:
+    settings.MEMBER_CAPTCHA_DEBUG_HOOK = False
+
+    assert "member.E001" not in check_ids(deploy=True)
+
+
+def test_signed_cookie_sessions_are_refused(settings: Any) -> None:
+    settings.SESSION_ENGINE = SIGNED_COOKIES
+
+    assert "member.E002" in check_ids()
+
+
+def test_server_side_sessions_are_accepted() -> None:
+    assert "member.E002" not in check_ids()
+
+
+@pytest.mark.parametrize(
+    ("length", "alphabet"),
+    [(0, "0123456789ABCDEF"), (17, "0123456789ABCDEF"), ("5", "0123456789ABCDEF"), (4, "ABC")],
+    ids=["zero", "longer-than-alphabet", "not-a-number", "alphabet-too-small"],
+)
+def test_impossible_length_is_refused(settings: Any, length: Any, alphabet: str) -> None:
+    settings.MEMBER_CAPTCHA_LENGTH = length
+    settings.MEMBER_CAPTCHA_ALPHABET = alphabet
+
+    assert "member.E003" in check_ids()
+
+
+@pytest.mark.parametrize("alphabet", ["0123456789ABCDEFA", "0123456789ABCDEFa"])
+def test_alphabet_repeating_a_character_is_refused(settings: Any, alphabet: str) -> None:
+    settings.MEMBER_CAPTCHA_ALPHABET = alphabet
+
+    assert "member.E004" in check_ids()
+
+
+def test_default_captcha_settings_pass_the_checks() -> None:
+    assert not check_ids() & {"member.E003", "member.E004"}
+
+
+def test_production_environment_passes_check_deploy() -> None:
+    result = manage_check_deploy(**production_environment())
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_debug_hook_on_in_production_fails_check_deploy() -> None:
+    result = manage_check_deploy(**production_environment(), MEMBER_CAPTCHA_DEBUG_HOOK="1")
+
+    assert result.returncode != 0
+    assert "member.E001" in result.stdout + result.stderr
+
+
+def test_production_without_a_secret_key_fails_clearly() -> None:
+    environment = production_environment()
+    del environment["DJANGO_SECRET_KEY"]
+
+    result = manage_check_deploy(**environment)
+
+    assert result.returncode != 0
+    error_line = result.stderr.strip().splitlines()[-1]
+    assert "DJANGO_SECRET_KEY" in error_line
