@@ -47,7 +47,9 @@ class CaptchaFormMixin:
         if throttle.is_locked_out(self.request, email):
             self.raise_locked_out()
         if not solved:
-            throttle.record_captcha_failure(self.request)
+            throttle.record_client_failure(self.request)
+            if getattr(self.request, "axes_locked_out", False):
+                self.raise_locked_out()  # this failure reached the client's limit
             raise ValidationError(self.error_messages["invalid_captcha"], code="invalid_captcha")
 
     def raise_locked_out(self) -> None:
@@ -176,6 +178,7 @@ class RegisterForm(CaptchaFormMixin, forms.Form):
         self.check_captcha(self.cleaned_data.get("captcha"))
         email = self.cleaned_data.get("useremail")
         if email and email_in_use(email):
+            throttle.record_client_failure(self.request)
             self.add_error("useremail", self.error_messages["email_taken"])
         password = self.cleaned_data.get("userpassword")
         password2 = self.cleaned_data.get("userpassword2")

@@ -140,8 +140,12 @@ def is_locked_out(request: HttpRequest, email: str | None = None) -> bool:
     return not AxesProxyHandler.is_allowed(request, {"email": email})
 
 
-def record_captcha_failure(request: HttpRequest) -> None:
-    """A wrong captcha counts against the client address, never against an account."""
+def record_client_failure(request: HttpRequest) -> None:
+    """Count a failure against the client address only, never against an account.
+
+    For a wrong captcha (no password was checked) and for a sign-up with a taken email (which
+    would otherwise let a client test email after email).
+    """
     user_login_failed.send(sender=__name__, credentials={"email": None}, request=request)
 
 

@@ -83,7 +83,7 @@ class MemberLoginView(LoginView):
         log_sign_in(self.request, failure_reason(form))
         response = super().form_invalid(form)
         if form.locked_out:
-            response.status_code = 429
+            throttle.lockout_response(self.request, response, credentials=None)
         return response
 
 
@@ -110,8 +110,10 @@ def register(request: HttpRequest) -> HttpResponse:
         form.data = form.data.copy()
         for name in ("userpassword", "userpassword2", "captcha"):
             form.data.pop(name, None)
-    status = 429 if form.is_bound and form.locked_out else 200
-    return render(request, "member/register.html", {"form": form}, status=status)
+    response = render(request, "member/register.html", {"form": form})
+    if form.is_bound and form.locked_out:
+        throttle.lockout_response(request, response, credentials=None)
+    return response
 
 
 def failure_reason(form: LoginForm) -> str:

@@ -1,0 +1,751 @@
+"""Throttling: failed sign-ins per account and per client address, captcha images per client.
+
+Driven through the test client as a robot would: the site's own pages and captcha endpoint, with
+``REMOTE_ADDR`` and ``X-Forwarded-For`` as a client controls them. Time moves by shifting axes'
+recorded attempt times back (what "the window has passed" means to the database handler), and by
+the ``now=`` argument of the captcha rate limit, so no test sleeps.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog
+from django.core.cache import cache
+from django.db.models import F
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+
+from member import captcha, throttle
+from member.models import Member
+
+LOGIN_URL = "/member/login/"
+REGISTER_URL = "/member/register/"
+CAPTCHA_URL = "/member/captcha/"
+
+EMAIL = "ada@example.com"
+PASSWORD = "analytical-engine-1843"
+UNKNOWN_EMAIL = "nobody@example.com"
+WRONG_PASSWORD = "not-the-password"
+# Never a right answer: the site draws from 0-9A-F.
+WRONG_ANSWER = "ZZZZZ"
+
+# The contract's zh-hant texts, and the lockout text of member/locale.
+BAD_CREDENTIALS = "登入失敗，帳號或密碼錯誤"  # noqa: RUF001  (the contract's text)
+CAPTCHA_WRONG = "驗證碼輸入錯誤"
+LOCKED_OUT = "失敗次數過多"
+
+ATTACKER = "198.51.100.7"
+BYSTANDER = "203.0.113.20"
+
+ACCOUNT_LIMIT = 10
+CLIENT_LIMIT = 100
+
+Outcome = tuple[int, tuple[str, ...]]
+
+pytestmark = pytest.mark.django_db
+
+
+# Helpers
+
+
+def solved_captcha(client: Client, **extra: Any) -> str:
+    """Fetch a captcha image as the page does and return the answer the session now holds."""
+    response = client.get(CAPTCHA_URL, **extra)
+    assert response.status_code == 200, response.status_code
+    answer = captcha.current_answer(client.session)
+    assert answer
+    return answer
+
+
+def post_login(
+    client: Client,
+    *,
+    email: str = EMAIL,
+    password: str = PASSWORD,
+    right_captcha: bool = True,
+    **extra: Any,
+) -> HttpResponse:
+    """POST the login form; with ``right_captcha`` a fresh image is fetched and solved first.
+
+    A wrong captcha is sent without fetching an image: no challenge is a wrong answer like any
+    other (one message for wrong, missing or expired).
+    """
+    answer = solved_captcha(client, **extra) if right_captcha else WRONG_ANSWER
+    data = {"useremail": email, "userpassword": password, "captcha": answer}
+    return client.post(LOGIN_URL, data, **extra)
+
+
+def post_register(client: Client, *, email: str, **extra: Any) -> HttpResponse:
+    data = {
+        "username": "Grace Hopper",
+        "useremail": email,
+        "userpassword": "cobol-compiler-1959",
+        "userpassword2": "cobol-compiler-1959",
+        "captcha": solved_captcha(client, **extra),
+    }
+    return client.post(REGISTER_URL, data, **extra)
+
+
+def page_messages(response: HttpResponse) -> tuple[str, ...]:
+    """The form's error texts: the non-field alert's paragraphs and every field's error items."""
+    page = response.content.decode()
+    texts: list[str] = []
+    for block in re.findall(r'<div[^>]*id="form_errors"[^>]*>(.*?)</div>', page, re.S):
+        texts += re.findall(r"<p>(.*?)</p>", block, re.S)
+    for block in re.findall(r'<ul class="field-errors">(.*?)</ul>', page, re.S):
+        texts += re.findall(r"<li>(.*?)</li>", block, re.S)
+    return tuple(html.unescape(text.strip()) for text in texts)
+
+
+def outcome(response: HttpResponse) -> Outcome:
+    return response.status_code, page_messages(response)
+
+
+def is_signed_in(client: Client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def assert_locked_out(response: HttpResponse, client: Client) -> None:
+    assert response.status_code == 429, outcome(response)
+    assert any(LOCKED_OUT in text for text in page_messages(response)), outcome(response)
+    assert not is_signed_in(client)
+
+
+def fail_passwords(client: Client, count: int, *, email: str = EMAIL, **extra: Any) -> None:
+    for _ in range(count):
+        response = post_login(client, email=email, password=WRONG_PASSWORD, **extra)
+        assert response.status_code in (200, 429), response.status_code
+
+
+def fail_captchas(client: Client, count: int, *, email: str = EMAIL, **extra: Any) -> None:
+    for _ in range(count):
+        response = post_login(client, email=email, right_captcha=False, **extra)
+        assert response.status_code in (200, 429), response.status_code
+
+
+def move_attempts_back(seconds: float) -> None:
+    """Make every recorded failure ``seconds`` older: time passing, as axes' database sees it."""
+    AccessAttempt.objects.update(attempt_time=F("attempt_time") - timedelta(seconds=seconds))
+
+
+@pytest.fixture
+def member(db: None, fast_password_hasher: None) -> Member:
+    return Member.objects.create_user(EMAIL, PASSWORD, username="Ada Lovelace")
+
+
+@pytest.fixture
+def attacker() -> Client:
+    return Client(REMOTE_ADDR=ATTACKER)
+
+
+# Per account
+
+
+def test_eleventh_attempt_with_right_password_is_refused_after_ten_failures(
+    member: Member, attacker: Client
+) -> None:
+    fail_passwords(attacker, ACCOUNT_LIMIT)
+
+    response = post_login(attacker, password=PASSWORD)
+
+    assert_locked_out(response, attacker)
+
+
+def test_nine_failures_do_not_lock_the_account(member: Member, attacker: Client) -> None:
+    fail_passwords(attacker, ACCOUNT_LIMIT - 1)
+
+    response = post_login(attacker, password=PASSWORD)
+
+    assert response.status_code == 302
+    assert is_signed_in(attacker)
+
+
+def test_tenth_failure_itself_answers_with_the_lockout(member: Member, attacker: Client) -> None:
+    fail_passwords(attacker, ACCOUNT_LIMIT - 1)
+
+    response = post_login(attacker, password=WRONG_PASSWORD)
+
+    assert_locked_out(response, attacker)
+
+
+def test_account_lockout_follows_the_account_to_another_address(
+    member: Member, attacker: Client
+) -> None:
+    fail_passwords(attacker, ACCOUNT_LIMIT)
+    elsewhere = Client(REMOTE_ADDR=BYSTANDER)
+
+    response = post_login(elsewhere, password=PASSWORD)
+
+    assert_locked_out(response, elsewhere)
+
+
+def test_account_lockout_leaves_other_accounts_of_the_same_address_alone(
+    member: Member, attacker: Client
+) -> None:
+    Member.objects.create_user("grace@example.com", "cobol-compiler-1959", username="Grace")
+    fail_passwords(attacker, ACCOUNT_LIMIT)
+
+    response = post_login(attacker, email="grace@example.com", password="cobol-compiler-1959")
+
+    assert response.status_code == 302
+    assert is_signed_in(attacker)
+
+
+def test_rotating_user_agents_do_not_reset_the_account_count(
+    member: Member, attacker: Client
+) -> None:
+    """Axes keeps a record per user agent; the account's count adds them all up."""
+    for number in range(ACCOUNT_LIMIT):
+        post_login(attacker, password=WRONG_PASSWORD, HTTP_USER_AGENT=f"robot/{number}")
+
+    assert_locked_out(post_login(attacker, HTTP_USER_AGENT="robot/new"), attacker)
+
+
+def test_account_limit_is_a_setting(member: Member, attacker: Client, settings: Any) -> None:
+    settings.MEMBER_LOGIN_FAILURES_PER_ACCOUNT = 3
+    fail_passwords(attacker, 3)
+
+    assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
+
+
+def test_unknown_email_is_throttled_exactly_like_a_member(member: Member) -> None:
+    """Same statuses, same messages, same pages (apart from the typed email and the token)."""
+
+    def run(email: str) -> list[tuple[Outcome, str, str | None]]:
+        client = Client(REMOTE_ADDR=ATTACKER if email == EMAIL else BYSTANDER)
+        responses = [
+            post_login(client, email=email, password=WRONG_PASSWORD) for _ in range(ACCOUNT_LIMIT)
+        ]
+        responses.append(post_login(client, email=email, password=PASSWORD))
+        return [
+            (outcome(response), normalised_page(response, email), response.get("Retry-After"))
+            for response in responses
+        ]
+
+    known = run(EMAIL)
+    unknown = run(UNKNOWN_EMAIL)
+
+    assert [step[0] for step in known] == [step[0] for step in unknown]
+    assert known == unknown
+    assert known[-1][0][0] == 429
+
+
+def normalised_page(response: HttpResponse, email: str) -> str:
+    page = response.content.decode().replace(email, "EMAIL")
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', 'name="csrfmiddlewaretoken"', page)
+
+
+@pytest.mark.parametrize(
+    "variants",
+    [
+        ["ADA@EXAMPLE.COM", "Ada@Example.com", "ada@EXAMPLE.com", " ada@example.com "],
+        ["ada@example.com", "ADA@example.com"],
+    ],
+    ids=["letter-case-and-spaces", "two-spellings"],
+)
+def test_email_spellings_count_toward_one_account(
+    member: Member, attacker: Client, variants: list[str]
+) -> None:
+    for attempt in range(ACCOUNT_LIMIT):
+        post_login(attacker, email=variants[attempt % len(variants)], password=WRONG_PASSWORD)
+
+    assert_locked_out(post_login(attacker, email=EMAIL, password=PASSWORD), attacker)
+
+
+def test_unknown_email_spellings_count_toward_one_account(
+    db: None, fast_password_hasher: None, attacker: Client
+) -> None:
+    for attempt in range(ACCOUNT_LIMIT - 1):
+        email = UNKNOWN_EMAIL.upper() if attempt % 2 else UNKNOWN_EMAIL
+        assert post_login(attacker, email=email, password=WRONG_PASSWORD).status_code == 200
+
+    assert post_login(attacker, email="NoBody@Example.com").status_code == 429
+
+
+# A wrong captcha counts for the client, never for the account
+
+
+def test_wrong_captchas_do_not_count_toward_the_account(member: Member, attacker: Client) -> None:
+    fail_captchas(attacker, ACCOUNT_LIMIT + 5)
+
+    response = post_login(attacker, password=PASSWORD)
+
+    assert response.status_code == 302
+    assert is_signed_in(attacker)
+
+
+def test_wrong_captcha_is_answered_with_the_captcha_message(
+    member: Member, attacker: Client
+) -> None:
+    response = post_login(attacker, right_captcha=False)
+
+    assert outcome(response) == (200, (CAPTCHA_WRONG,))
+    assert not is_signed_in(attacker)
+
+
+def test_hundred_wrong_captchas_lock_the_address_out_of_every_account_and_of_sign_up(
+    member: Member, attacker: Client
+) -> None:
+    fail_captchas(attacker, CLIENT_LIMIT - 1)
+    assert post_login(attacker, password=PASSWORD).status_code == 302  # 99: still allowed
+    attacker.logout()
+
+    fail_captchas(attacker, 1, email="someone-else@example.com")
+
+    assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
+    assert_locked_out(post_login(attacker, email=UNKNOWN_EMAIL), attacker)
+    members_before = Member.objects.count()
+    assert_locked_out(post_register(attacker, email="new@example.com"), attacker)
+    assert Member.objects.count() == members_before
+
+
+def test_wrong_captcha_that_reaches_the_client_limit_answers_with_the_lockout(
+    member: Member, attacker: Client, settings: Any
+) -> None:
+    """Like the password failure that reaches the account limit: 429 and the lockout message."""
+    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
+    fail_captchas(attacker, 4)
+
+    response = post_login(attacker, right_captcha=False)
+
+    assert_locked_out(response, attacker)
+
+
+def test_client_lockout_leaves_other_addresses_alone(
+    member: Member, attacker: Client, settings: Any
+) -> None:
+    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
+    fail_captchas(attacker, 5)
+    assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
+    bystander = Client(REMOTE_ADDR=BYSTANDER)
+
+    response = post_login(bystander, password=PASSWORD)
+
+    assert response.status_code == 302
+    assert is_signed_in(bystander)
+
+
+def test_wrong_passwords_on_many_accounts_count_toward_the_client(
+    db: None, fast_password_hasher: None, attacker: Client, settings: Any
+) -> None:
+    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
+    for number in range(5):
+        post_login(attacker, email=f"guess{number}@example.com", password=WRONG_PASSWORD)
+
+    assert_locked_out(post_login(attacker, email="fresh@example.com"), attacker)
+
+
+def test_failures_from_different_addresses_are_counted_separately(
+    member: Member, settings: Any
+) -> None:
+    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 6
+    first, second = Client(REMOTE_ADDR=ATTACKER), Client(REMOTE_ADDR=BYSTANDER)
+    fail_captchas(first, 5)
+    fail_captchas(second, 5)
+
+    assert post_login(first, password=PASSWORD).status_code == 302
+    assert post_login(second, password=PASSWORD).status_code == 302
+
+
+# The client address: REMOTE_ADDR, X-Forwarded-For only behind trusted proxies
+
+
+def spoofed_headers(number: int) -> dict[str, str]:
+    return {"HTTP_X_FORWARDED_FOR": f"10.{number}.{number}.{number}"}
+
+
+def test_spoofed_forwarded_for_neither_resets_nor_spreads_the_client_count(
+    member: Member, settings: Any
+) -> None:
+    settings.MEMBER_TRUSTED_PROXY_COUNT = 0
+    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
+    attacker = Client(REMOTE_ADDR=ATTACKER)
+    for number in range(5):
+        fail_captchas(attacker, 1, **spoofed_headers(number))
+
+    # Not reset: a new claimed address does not help the attacker.
+    assert_locked_out(post_login(attacker, **spoofed_headers(99)), attacker)
+    # Not spread: naming the attacker's address from elsewhere does not lock anybody out.
+    bystander = Client(REMOTE_ADDR=BYSTANDER, HTTP_X_FORWARDED_FOR=ATTACKER)
+    assert post_login(bystander).status_code == 302
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {ATTACKER}
+
+
+def test_behind_one_trusted_proxy_the_rightmost_hop_is_the_client(
+    member: Member, settings: Any
+) -> None:
+    settings.MEMBER_TRUSTED_PROXY_COUNT = 1
+    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
+    proxy = "10.0.0.1"
+    attacker = Client(REMOTE_ADDR=proxy)
+    for number in range(5):
+        fail_captchas(attacker, 1, HTTP_X_FORWARDED_FOR=f"192.0.2.{number}, {ATTACKER}")
+
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {ATTACKER}
+    locked = post_login(attacker, HTTP_X_FORWARDED_FOR=f"192.0.2.99, {ATTACKER}")
+    assert_locked_out(locked, attacker)
+    # Another client behind the same proxy, even one claiming the attacker's address on the left.
+    bystander = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR=f"{ATTACKER}, {BYSTANDER}")
+    assert post_login(bystander).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded_for", "expected"),
+    [
+        (0, None, "192.0.2.1"),
+        (0, "203.0.113.9", "192.0.2.1"),
+        (1, None, "192.0.2.1"),
+        (1, "203.0.113.9", "203.0.113.9"),
+        (1, "6.6.6.6, 203.0.113.9", "203.0.113.9"),
+        (1, " 6.6.6.6 ,203.0.113.9 ", "203.0.113.9"),
+        (2, "6.6.6.6, 203.0.113.9, 10.0.0.2", "203.0.113.9"),
+        (2, "203.0.113.9", "192.0.2.1"),
+        (1, "not-an-address", "192.0.2.1"),
+        (1, "2001:db8::1", "2001:db8::1"),
+    ],
+)
+def test_client_ip_trusts_only_the_configured_proxy_hops(
+    settings: Any, proxies: int, forwarded_for: str | None, expected: str
+) -> None:
+    settings.MEMBER_TRUSTED_PROXY_COUNT = proxies
+    extra = {} if forwarded_for is None else {"HTTP_X_FORWARDED_FOR": forwarded_for}
+    request = RequestFactory().get("/", REMOTE_ADDR="192.0.2.1", **extra)
+
+    assert throttle.client_ip(request) == expected
+
+
+# The window
+
+
+def test_account_lockout_ends_when_the_window_has_passed(member: Member, attacker: Client) -> None:
+    fail_passwords(attacker, ACCOUNT_LIMIT)
+    window = 15 * 60
+
+    move_attempts_back(window - 60)
+    assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
+
+    move_attempts_back(61)
+    response = post_login(attacker, password=PASSWORD)
+    assert response.status_code == 302
+    assert is_signed_in(attacker)
+
+
+def test_client_lockout_ends_when_a_shorter_window_setting_has_passed(
+    member: Member, attacker: Client, settings: Any
+) -> None:
+    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
+    settings.MEMBER_LOGIN_FAILURE_WINDOW = 120
+    fail_captchas(attacker, 5)
+    assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
+
+    move_attempts_back(121)
+
+    assert post_login(attacker, password=PASSWORD).status_code == 302
+
+
+def test_refused_attempts_during_a_lockout_do_not_extend_it(
+    member: Member, attacker: Client
+) -> None:
+    fail_passwords(attacker, ACCOUNT_LIMIT)
+    move_attempts_back(15 * 60 - 30)
+    for _ in range(3):
+        assert_locked_out(post_login(attacker, password=WRONG_PASSWORD), attacker)
+
+    move_attempts_back(31)
+
+    assert post_login(attacker, password=PASSWORD).status_code == 302
+
+
+def test_every_lockout_answer_says_when_to_retry(member: Member, attacker: Client) -> None:
+    fail_passwords(attacker, ACCOUNT_LIMIT - 1)
+
+    reaching_the_limit = post_login(attacker, password=WRONG_PASSWORD)
+    already_locked = post_login(attacker, password=PASSWORD)
+
+    assert reaching_the_limit.status_code == already_locked.status_code == 429
+    assert reaching_the_limit.get("Retry-After") == str(15 * 60)
+    assert already_locked.get("Retry-After") == str(15 * 60)
+
+
+def test_locked_out_sign_up_says_when_to_retry(
+    member: Member, attacker: Client, settings: Any
+) -> None:
+    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 1
+    fail_captchas(attacker, 1)
+
+    response = post_register(attacker, email="new@example.com")
+
+    assert_locked_out(response, attacker)
+    assert response.get("Retry-After") == str(15 * 60)
+
+
+# Captcha image rate limit
+
+
+@pytest.fixture
+def empty_cache() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_captcha_image_past_the_rate_limit_is_refused_with_retry_after(
+    db: None, empty_cache: None, settings: Any
+) -> None:
+    settings.MEMBER_CAPTCHA_RATE_LIMIT = 3
+    client = Client(REMOTE_ADDR=ATTACKER)
+    statuses = [client.get(CAPTCHA_URL).status_code for _ in range(3)]
+
+    refused = client.get(CAPTCHA_URL)
+
+    assert statuses == [200, 200, 200]
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert refused["Content-Type"].startswith("text/plain")
+
+
+def test_refused_captcha_image_leaves_the_current_challenge_alone(
+    db: None, empty_cache: None, settings: Any
+) -> None:
+    settings.MEMBER_CAPTCHA_RATE_LIMIT = 1
+    client = Client(REMOTE_ADDR=ATTACKER)
+    answer = solved_captcha(client)
+
+    assert client.get(CAPTCHA_URL).status_code == 429
+    assert captcha.current_answer(client.session) == answer
+
+
+def test_captcha_rate_limit_of_one_address_leaves_another_alone(
+    db: None, empty_cache: None, settings: Any
+) -> None:
+    settings.MEMBER_CAPTCHA_RATE_LIMIT = 3
+    attacker, bystander = Client(REMOTE_ADDR=ATTACKER), Client(REMOTE_ADDR=BYSTANDER)
+    for _ in range(4):
+        attacker.get(CAPTCHA_URL)
+
+    assert bystander.get(CAPTCHA_URL).status_code == 200
+
+
+def test_captcha_rate_limit_counts_the_address_not_the_session(
+    db: None, empty_cache: None, settings: Any
+) -> None:
+    settings.MEMBER_CAPTCHA_RATE_LIMIT = 3
+    statuses = [Client(REMOTE_ADDR=ATTACKER).get(CAPTCHA_URL).status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_captcha_rate_limit_starts_again_in_the_next_minute(
+    db: None, empty_cache: None, settings: Any
+) -> None:
+    settings.MEMBER_CAPTCHA_RATE_LIMIT = 3
+    request = RequestFactory().get(CAPTCHA_URL, REMOTE_ADDR=ATTACKER)
+    minute = 1_700_000_040.0  # a multiple of 60: the start of a window
+
+    within = [throttle.hit_captcha_rate_limit(request, now=minute + 10 * i) for i in range(4)]
+    next_minute = throttle.hit_captcha_rate_limit(request, now=minute + 60)
+
+    assert [hit.limited for hit in within] == [False, False, False, True]
+    assert within[-1].retry_after == 30  # the window ends at minute + 60
+    assert not next_minute.limited
+
+
+def test_captcha_rate_limit_zero_means_unlimited(
+    db: None, empty_cache: None, settings: Any
+) -> None:
+    settings.MEMBER_CAPTCHA_RATE_LIMIT = 0
+    request = RequestFactory().get(CAPTCHA_URL, REMOTE_ADDR=ATTACKER)
+    client = Client(REMOTE_ADDR=ATTACKER)
+
+    hits = [throttle.hit_captcha_rate_limit(request, now=1_700_000_040.0) for _ in range(500)]
+    statuses = {client.get(CAPTCHA_URL).status_code for _ in range(35)}
+
+    assert not any(hit.limited for hit in hits)
+    assert statuses == {200}
+
+
+def test_captcha_rate_limit_default_is_thirty_a_minute(
+    db: None, empty_cache: None, settings: Any
+) -> None:
+    del settings.MEMBER_CAPTCHA_RATE_LIMIT  # the test settings turn it off; this is the default
+    request = RequestFactory().get(CAPTCHA_URL, REMOTE_ADDR=ATTACKER)
+
+    hits = [throttle.hit_captcha_rate_limit(request, now=1_700_000_040.0) for _ in range(31)]
+
+    assert [hit.limited for hit in hits] == [False] * 30 + [True]
+
+
+# Logging
+
+
+SECRET_PASSWORD = "Correct-Horse-Battery-9431"
+CAPTCHA_LETTERS = "GHJKMNPQRSTUVWXY"
+WRONG_TYPED_ANSWER = "QQXXWWZZ"
+
+
+class Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def all_log_records() -> Iterator[list[logging.LogRecord]]:
+    """Every record of every logger at every level while the test runs.
+
+    pytest's ``caplog`` listens on the root logger only, and the project's ``member`` logger does
+    not propagate; so the recorder is attached to the root and to every logger that stops
+    propagation, and every logger is opened to DEBUG.
+    """
+    recorder = Recorder()
+    for name in ("member", "member.views", "axes"):
+        logging.getLogger(name)  # exist before the list is taken, even if nothing logged yet
+    root = logging.getLogger()
+    loggers = [root] + [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    saved = {logger: (logger.level, logger.disabled) for logger in loggers}
+    attached = [logger for logger in loggers if logger is root or not logger.propagate]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+        logger.disabled = False
+    for logger in attached:
+        logger.addHandler(recorder)
+    try:
+        yield recorder.records
+    finally:
+        for logger in attached:
+            logger.removeHandler(recorder)
+        for logger, (level, disabled) in saved.items():
+            logger.setLevel(level)
+            logger.disabled = disabled
+
+
+def sign_in_lines(records: list[logging.LogRecord]) -> list[str]:
+    return [
+        record.getMessage()
+        for record in records
+        if record.name.startswith("member") and record.getMessage().startswith("sign-in ")
+    ]
+
+
+def everything_logged(records: list[logging.LogRecord]) -> str:
+    parts = []
+    for record in records:
+        parts += [record.getMessage(), repr(record.args), record.exc_text or ""]
+        parts += [str(value) for value in vars(record).values()]
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def secret_member(db: None, fast_password_hasher: None, settings: Any) -> Member:
+    # Answers drawn from letters no log line contains by chance.
+    settings.MEMBER_CAPTCHA_ALPHABET = CAPTCHA_LETTERS
+    settings.MEMBER_CAPTCHA_LENGTH = 8
+    return Member.objects.create_user(EMAIL, SECRET_PASSWORD, username="Ada")
+
+
+def test_sign_in_attempts_are_logged_with_outcome_account_and_client(
+    secret_member: Member, all_log_records: list[logging.LogRecord], settings: Any
+) -> None:
+    settings.MEMBER_LOGIN_FAILURES_PER_ACCOUNT = 2
+    client = Client(REMOTE_ADDR=ATTACKER)
+    post_login(client, email="ADA@example.com", password=SECRET_PASSWORD, right_captcha=False)
+    post_login(client, password="wrong-1-" + SECRET_PASSWORD)
+    post_login(client, password="wrong-2-" + SECRET_PASSWORD)  # reaches the limit of 2
+    post_login(client, email=UNKNOWN_EMAIL, password=SECRET_PASSWORD)
+    lines = sign_in_lines(all_log_records)
+
+    assert len(lines) == 4, lines
+    for line, outcome_name in zip(
+        lines, ["invalid_captcha", "invalid_login", "locked_out", "invalid_login"], strict=True
+    ):
+        assert outcome_name in line, line
+        assert ATTACKER in line, line
+    assert all(EMAIL in line for line in lines[:3]), lines
+    assert UNKNOWN_EMAIL in lines[3], lines
+
+
+def test_successful_sign_in_is_logged(
+    secret_member: Member, all_log_records: list[logging.LogRecord]
+) -> None:
+    post_login(Client(REMOTE_ADDR=BYSTANDER), password=SECRET_PASSWORD)
+
+    [line] = sign_in_lines(all_log_records)
+    assert "success" in line
+    assert EMAIL in line
+    assert BYSTANDER in line
+
+
+def test_no_log_record_holds_the_password_or_the_captcha_answer(
+    secret_member: Member, all_log_records: list[logging.LogRecord], settings: Any
+) -> None:
+    settings.MEMBER_LOGIN_FAILURES_PER_ACCOUNT = 3
+    client = Client(REMOTE_ADDR=ATTACKER)
+    answers: list[str] = []
+    for password in ("wrong-1-" + SECRET_PASSWORD, "wrong-2-" + SECRET_PASSWORD, SECRET_PASSWORD):
+        answers.append(solved_captcha(client))
+        data = {"useremail": EMAIL, "userpassword": password, "captcha": answers[-1]}
+        client.post(LOGIN_URL, data)
+    client.post(
+        LOGIN_URL,
+        {"useremail": EMAIL, "userpassword": SECRET_PASSWORD, "captcha": WRONG_TYPED_ANSWER},
+    )
+    answers.append(solved_captcha(Client(REMOTE_ADDR=BYSTANDER)))
+    post_login(Client(REMOTE_ADDR=BYSTANDER), password=SECRET_PASSWORD)
+
+    logged = everything_logged(all_log_records)
+    assert any(record.name.startswith("axes") for record in all_log_records)
+    assert len(sign_in_lines(all_log_records)) == 5
+    assert SECRET_PASSWORD not in logged
+    assert WRONG_TYPED_ANSWER not in logged
+    for answer in answers:
+        assert answer not in logged
+
+
+def test_failure_records_in_the_database_hold_neither_password_nor_answer(
+    secret_member: Member, attacker: Client
+) -> None:
+    answer = solved_captcha(attacker)
+    attacker.post(
+        LOGIN_URL, {"useremail": EMAIL, "userpassword": "x" + SECRET_PASSWORD, "captcha": answer}
+    )
+    attacker.post(
+        LOGIN_URL,
+        {"useremail": EMAIL, "userpassword": SECRET_PASSWORD, "captcha": WRONG_TYPED_ANSWER},
+    )
+    stored = "\n".join(
+        str(row)
+        for row in [
+            *AccessAttempt.objects.values_list(),
+            *AccessFailureLog.objects.values_list(),
+        ]
+    )
+
+    assert AccessAttempt.objects.count() == 2  # one for the account, one for the client only
+    assert SECRET_PASSWORD not in stored
+    assert WRONG_TYPED_ANSWER not in stored
+    assert answer not in stored
+
+
+def test_a_newline_in_the_email_cannot_forge_a_log_line(
+    secret_member: Member, all_log_records: list[logging.LogRecord]
+) -> None:
+    forged = "x@example.com\nsign-in success account='ada@example.com' client=10.0.0.1"
+    post_login(Client(REMOTE_ADDR=ATTACKER), email=forged, password="whatever")
+
+    lines = sign_in_lines(all_log_records)
+    assert len(lines) == 1
+    assert "\n" not in lines[0]
