@@ -9,7 +9,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 3
-PYTEST_ARGS ?=
+# Two workers, one per core here: each has its own test database, live server and browser.
+PYTEST_ARGS ?= -n 2
 CHROME_BIN ?= /usr/bin/chromium
 CHROMEDRIVER ?= /usr/bin/chromedriver
 BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk

@@ -1,8 +1,15 @@
-"""Fixtures shared by every suite: ready objects, not setup steps."""
+"""Fixtures shared by every suite: ready objects, not setup steps.
+
+The QA harness's fixtures (``browser``, ``login_page``, ``register_page``, ``member``,
+``make_member``, ...), its command-line options and its failure artifacts come from
+``qa.pytest_plugin``; see that module for the list.
+"""
 
 from __future__ import annotations
 
 import pytest
+
+pytest_plugins = ["qa.pytest_plugin"]
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -203,6 +203,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MEMBER_CAPTCHA_DEBUG_HOOK = env_flag("MEMBER_CAPTCHA_DEBUG_HOOK", default=False)
 if "MEMBER_CAPTCHA_RATE_LIMIT" in os.environ:
     MEMBER_CAPTCHA_RATE_LIMIT = env_int("MEMBER_CAPTCHA_RATE_LIMIT", default=0)
+elif MEMBER_CAPTCHA_DEBUG_HOOK:
+    # A server with the hook on is a test server: one browser suite fetches far more images a
+    # minute than a visitor does. An explicit MEMBER_CAPTCHA_RATE_LIMIT still wins.
+    MEMBER_CAPTCHA_RATE_LIMIT = 0
 
 # Sign-in throttling with django-axes; the limits themselves are member settings (member/conf.py),
 # applied by member.throttle.

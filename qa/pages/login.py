@@ -1,0 +1,145 @@
+"""The sign-in page, ``/member/login/``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from qa.pages.base import Page, UnexpectedPage
+from qa.pages.captcha import Captcha
+
+if TYPE_CHECKING:
+    from qa.pages.home import MemberHomePage
+    from qa.pages.register import RegisterPage
+
+
+class LoginPage(Page):
+    """Email, password, captcha and "remember me"; signs in or says why not."""
+
+    path = "/member/login/"
+
+    _form = (By.ID, "login_form")
+    _email = (By.NAME, "useremail")
+    _password = (By.NAME, "userpassword")
+    _remember = (By.NAME, "rememberme")
+    _submit_button = (By.ID, "btn_login")
+    _errors = (By.CSS_SELECTOR, "div#form_errors[role=alert]")
+    _register_link = (By.ID, "link_register")
+
+    @property
+    def captcha(self) -> Captcha:
+        return Captcha(self)
+
+    # State.
+
+    @property
+    def error_text(self) -> str:
+        """The form-wide error (wrong captcha, bad credentials), or ``""`` when there is none."""
+        return " ".join(self._texts(self._errors))
+
+    @property
+    def email_value(self) -> str:
+        return self._find(self._email).get_attribute("value") or ""
+
+    @property
+    def password_value(self) -> str:
+        return self._find(self._password).get_attribute("value") or ""
+
+    @property
+    def focused_field(self) -> str:
+        """The ``name`` (or else the ``id``) of the element that has the keyboard focus."""
+        return self._script(
+            "const el = document.activeElement;"
+            "return el ? (el.getAttribute('name') || el.id || el.tagName.toLowerCase()) : '';"
+        )
+
+    # Actions.
+
+    def open(self, *, next_path: str | None = None) -> LoginPage:
+        """Load the page (with ``?next=`` when given) and wait for the form and its captcha."""
+        query = f"?{urlencode({'next': next_path})}" if next_path else ""
+        self.driver.get(self.url_for(self.path + query))
+        return self.wait_until_ready()
+
+    def wait_until_ready(self) -> LoginPage:
+        """Wait until the form is shown and its captcha image has loaded."""
+        self._visible(self._form, "the sign-in form")
+        self.captcha.wait_until_shown()
+        return self
+
+    def fill(
+        self, email: str, password: str, *, captcha: str | None = None, remember: bool = False
+    ) -> LoginPage:
+        """Fill the form; ``captcha=None`` types the right answer for the image shown."""
+        for locator, text in ((self._email, email), (self._password, password)):
+            field = self._find(locator)
+            field.clear()
+            field.send_keys(text)
+        if captcha is None:
+            self.captcha.solve()
+        else:
+            self.captcha.fill(captcha)
+        checkbox = self._find(self._remember)
+        if checkbox.is_selected() != remember:
+            checkbox.click()
+        return self
+
+    def login_as(self, email: str, password: str, *, remember: bool = False) -> MemberHomePage:
+        """Sign in with the right captcha and land on the member home (or the ``next`` page)."""
+        self.fill(email, password, remember=remember)
+        return self.submit_expecting_home(f"signing in as {email}")
+
+    def login_expecting_error(
+        self,
+        email: str,
+        password: str,
+        *,
+        captcha: str | None = None,
+        remember: bool = False,
+    ) -> LoginPage:
+        """Submit credentials the site should refuse; return the login page that says why."""
+        self.fill(email, password, captcha=captcha, remember=remember)
+        landed = self._submit(self._find(self._submit_button).click, f"signing in as {email}")
+        if landed != "login":
+            raise UnexpectedPage(f"signing in as {email} was expected to fail but reached {landed}")
+        return LoginPage(self.driver, self.base_url).wait_until_ready()
+
+    def submit_expecting_home(self, action: str = "signing in") -> MemberHomePage:
+        """Click "Sign in" and wait for the member home."""
+        return self._expect_home(self._find(self._submit_button).click, action)
+
+    def type_into_focused(self, text: str) -> LoginPage:
+        """Type ``text`` as keystrokes into whatever has the focus, as a keyboard user does."""
+        self.driver.switch_to.active_element.send_keys(text)
+        return self
+
+    def press_tab(self) -> LoginPage:
+        return self.type_into_focused(Keys.TAB)
+
+    def press_space(self) -> LoginPage:
+        return self.type_into_focused(Keys.SPACE)
+
+    def press_enter_expecting_home(self) -> MemberHomePage:
+        """Press Enter on the focused element and wait for the member home."""
+        return self._expect_home(
+            lambda: self.driver.switch_to.active_element.send_keys(Keys.ENTER),
+            "signing in with the keyboard",
+        )
+
+    def go_to_register(self) -> RegisterPage:
+        from qa.pages.register import RegisterPage
+
+        self._find(self._register_link).click()
+        return RegisterPage(self.driver, self.base_url).wait_until_ready()
+
+    def _expect_home(self, trigger: Callable[[], Any], action: str) -> MemberHomePage:
+        from qa.pages.home import MemberHomePage
+
+        landed = self._submit(trigger, action)
+        if landed != "home":
+            raise UnexpectedPage(f"{action} reached the {landed} page: {self._problems()}")
+        return MemberHomePage(self.driver, self.base_url)

@@ -1,0 +1,99 @@
+"""The sign-up page, ``/member/register/``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from selenium.webdriver.common.by import By
+
+from qa.pages.base import Page, UnexpectedPage
+from qa.pages.captcha import Captcha
+
+if TYPE_CHECKING:
+    from qa.pages.home import MemberHomePage
+
+
+class RegisterPage(Page):
+    """Name, email, password twice and captcha; a new member is signed in straight away."""
+
+    path = "/member/register/"
+
+    _form = (By.ID, "register_form")
+    _username = (By.NAME, "username")
+    _email = (By.NAME, "useremail")
+    _password = (By.NAME, "userpassword")
+    _password2 = (By.NAME, "userpassword2")
+    _submit_button = (By.ID, "btn_register")
+    _errors = (By.CSS_SELECTOR, "div#form_errors[role=alert], ul.field-errors")
+
+    @property
+    def captcha(self) -> Captcha:
+        return Captcha(self)
+
+    @property
+    def error_text(self) -> str:
+        """Every error the form shows, form-wide and per field, joined with spaces."""
+        return " ".join(text for text in self._texts(self._errors) if text)
+
+    def open(self) -> RegisterPage:
+        self.driver.get(self.url_for(self.path))
+        return self.wait_until_ready()
+
+    def wait_until_ready(self) -> RegisterPage:
+        self._visible(self._form, "the sign-up form")
+        self.captcha.wait_until_shown()
+        return self
+
+    def fill(
+        self,
+        username: str,
+        email: str,
+        password: str,
+        *,
+        password2: str | None = None,
+        captcha: str | None = None,
+    ) -> RegisterPage:
+        """Fill the form; ``password2`` defaults to ``password``, ``captcha=None`` solves it."""
+        values = (
+            (self._username, username),
+            (self._email, email),
+            (self._password, password),
+            (self._password2, password if password2 is None else password2),
+        )
+        for locator, text in values:
+            field = self._find(locator)
+            field.clear()
+            field.send_keys(text)
+        if captcha is None:
+            self.captcha.solve()
+        else:
+            self.captcha.fill(captcha)
+        return self
+
+    def register_as(self, username: str, email: str, password: str) -> MemberHomePage:
+        """Sign up with the right captcha and land, signed in, on the member home."""
+        from qa.pages.home import MemberHomePage
+
+        self.fill(username, email, password)
+        action = f"signing up as {email}"
+        landed = self._submit(self._find(self._submit_button).click, action)
+        if landed != "home":
+            raise UnexpectedPage(f"{action} reached the {landed} page: {self._problems()}")
+        return MemberHomePage(self.driver, self.base_url)
+
+    def register_expecting_error(
+        self,
+        username: str,
+        email: str,
+        password: str,
+        *,
+        password2: str | None = None,
+        captcha: str | None = None,
+    ) -> RegisterPage:
+        """Submit a sign-up the site should refuse; return the page that says why."""
+        self.fill(username, email, password, password2=password2, captcha=captcha)
+        action = f"signing up as {email}"
+        landed = self._submit(self._find(self._submit_button).click, action)
+        if landed != "register":
+            raise UnexpectedPage(f"{action} was expected to fail but reached the {landed} page")
+        return RegisterPage(self.driver, self.base_url).wait_until_ready()

@@ -1,0 +1,45 @@
+"""Signing up in a real browser."""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from qa.factories import DEFAULT_PASSWORD
+from qa.pages import LoginPage, MemberHomePage
+
+pytestmark = pytest.mark.e2e
+
+SIGNED_IN = "登入成功"
+EMAIL_TAKEN = "這個電子郵件已經註冊過了"
+
+
+def new_email() -> str:
+    # Random rather than a sequence: against --base-url the server keeps earlier runs' members.
+    return f"new-{secrets.token_hex(6)}@example.com"
+
+
+def test_sign_up_signs_the_new_member_in_and_they_can_sign_in_again(register_page, browser):
+    email = new_email()
+
+    home = register_page.register_as("林小美", email, DEFAULT_PASSWORD)
+
+    assert "林小美" in home.greeting
+    assert SIGNED_IN in home.messages
+    page = home.logout()
+    again = page.login_as(email, DEFAULT_PASSWORD)
+    assert "林小美" in again.greeting
+
+
+def test_sign_up_with_an_email_already_in_use_is_refused_whatever_its_case(
+    register_page, member, browser, site_url
+):
+    page = register_page.register_expecting_error(
+        "Someone Else", member.email.upper(), "x" + DEFAULT_PASSWORD
+    )
+
+    assert EMAIL_TAKEN in page.error_text
+    # Nobody got signed in by the refused sign-up: the member home still asks to sign in.
+    login = MemberHomePage(browser, site_url).open_signed_out()
+    assert login.current_path.startswith(LoginPage.path)
