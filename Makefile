@@ -14,11 +14,12 @@ PYTEST_ARGS ?= -n 2
 CHROME_BIN ?= /usr/bin/chromium
 CHROMEDRIVER ?= /usr/bin/chromedriver
 BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
+OCR_PACKAGES := tesseract-ocr
 export HOST PORT CHROME_BIN CHROMEDRIVER
 
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help run serve test lint format bench browser clean
+.PHONY: help run serve test lint format bench browser ocr clean
 
 help:
 	@echo "make run     development server at http://$(HOST):$(PORT)/member/login/ (demo member printed)"
@@ -67,6 +68,23 @@ browser:
 		echo "or point CHROME_BIN and CHROMEDRIVER at your own." >&2; \
 		exit 1; \
 	fi
+
+# Debian's Tesseract for the OCR benchmark, the same way.
+ocr:
+	@if command -v tesseract >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing $(OCR_PACKAGES) for the OCR benchmark"; \
+		apt-get update -q && apt-get install -y -q --no-install-recommends $(OCR_PACKAGES); \
+	else \
+		echo "The OCR benchmark needs Tesseract: sudo apt-get install $(OCR_PACKAGES)" >&2; \
+		exit 1; \
+	fi
+
+# Speed and robustness figures, printed as tables; reported, never asserted.
+bench: $(VENV)/.installed-test $(VENV)/.installed-bench ocr
+	$(BIN)/python -m bench.ocr
+	$(BIN)/python -m bench.seed
+	$(BIN)/python -m qa.loadrun
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
