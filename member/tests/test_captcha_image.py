@@ -1,0 +1,124 @@
+"""The captcha drawing module: PNG bytes of the right size, seeded, inked and colourful.
+
+The module is pure (no Django, no database), so these tests call it directly.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import io
+import random
+import string
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from member.captcha_image import render_png
+
+FONT = str(Path(__file__).resolve().parents[2] / "static" / "fonts" / "Kavivanar-Regular.woff")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def render(text: str = "A3F7C", *, seed: int | None = 1, **kwargs: int) -> bytes:
+    size = {"width": 150, "height": 50, **kwargs}
+    rng = random.Random(seed) if seed is not None else None
+    return render_png(text, font_path=FONT, rng=rng, **size)
+
+
+def image_of(png: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(png))
+    image.load()
+    return image.convert("RGB")
+
+
+def dark_pixels(image: Image.Image) -> list[tuple[int, int, int]]:
+    """Pixels clearly darker than the pale background: ink of glyphs, curves and dots."""
+    data = image.tobytes()
+    pixels = zip(data[0::3], data[1::3], data[2::3], strict=True)
+    return [p for p in pixels if 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2] < 128]
+
+
+@pytest.mark.parametrize(("scale", "expected"), [(1, (150, 50)), (2, (300, 100))])
+def test_png_of_exact_pixel_size_for_scale(scale: int, expected: tuple[int, int]) -> None:
+    png = render(scale=scale)
+
+    assert png.startswith(PNG_SIGNATURE)
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG"
+    assert image.size == expected
+
+
+def test_default_scale_is_two() -> None:
+    assert image_of(render()).size == (300, 100)
+
+
+def test_same_seed_gives_same_bytes() -> None:
+    assert render(seed=42) == render(seed=42)
+
+
+def test_different_seeds_give_different_images() -> None:
+    assert render(seed=1) != render(seed=2)
+
+
+def test_without_rng_every_image_differs() -> None:
+    assert render(seed=None) != render(seed=None)
+
+
+@pytest.mark.parametrize("text", ["7", "ABCDEF012345", "WWWWWWWWWWWW", "mixedCase09"])
+def test_any_length_up_to_twelve_fits(text: str) -> None:
+    image = image_of(render(text))
+
+    assert image.size == (300, 100)
+    assert len(dark_pixels(image)) > 0.03 * image.width * image.height
+
+
+def test_image_is_not_blank() -> None:
+    image = image_of(render())
+
+    # Five bold glyphs and two curves cover well over a tenth of the image.
+    assert len(dark_pixels(image)) > 0.08 * image.width * image.height
+
+
+def test_background_is_light() -> None:
+    image = image_of(render())
+
+    assert len(dark_pixels(image)) < 0.5 * image.width * image.height
+    corners = [image.getpixel((x, y)) for x in (0, image.width - 1) for y in (0, image.height - 1)]
+    assert sum(1 for p in corners if min(p) > 170) >= 3  # a curve or dot may touch one corner
+
+
+def test_ink_uses_several_colours() -> None:
+    image = image_of(render())
+    hue_bins: dict[int, int] = {}
+    for r, g, b in dark_pixels(image):
+        hue, saturation, _ = colorsys.rgb_to_hsv(r / 255, g / 255, b / 255)
+        if saturation > 0.3:
+            bin_ = int(hue * 12) % 12
+            hue_bins[bin_] = hue_bins.get(bin_, 0) + 1
+    total = sum(hue_bins.values())
+
+    assert len([n for n in hue_bins.values() if n > 0.05 * total]) >= 3
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    text=st.text(alphabet=string.ascii_letters + string.digits, min_size=1, max_size=12),
+    seed=st.integers(min_value=0, max_value=2**32),
+)
+def test_any_alphanumeric_text_renders(text: str, seed: int) -> None:
+    image = image_of(render(text, seed=seed))
+
+    assert image.size == (300, 100)
+    assert dark_pixels(image)
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("", {}), ("ABC", {"width": 0}), ("ABC", {"height": -1}), ("ABC", {"scale": 0})],
+)
+def test_rejects_empty_text_and_non_positive_sizes(text: str, size: dict[str, int]) -> None:
+    with pytest.raises(ValueError):
+        render(text, **size)
