@@ -23,22 +23,25 @@ MANAGE := $(BIN)/python manage.py
 
 help:
 	@echo "make run     development server at http://$(HOST):$(PORT)/member/login/ (demo member printed)"
-	@echo "make serve   production style: gunicorn + whitenoise, DEBUG off (needs DJANGO_SECRET_KEY)"
+	@echo "make serve   production style: gunicorn + whitenoise, DEBUG off (needs DJANGO_SECRET_KEY;"
+	@echo "             without a TLS proxy in front, add DJANGO_SSL_REDIRECT=0 to try it locally)"
 	@echo "make test    installs test dependencies and Chromium, runs unit + browser tests"
 	@echo "make bench   benchmarks, printed as tables"
 	@echo "make lint    ruff check and format check"
 
 # One stamp per set of extras; each is rebuilt when pyproject.toml changes.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		echo "Could not create $(VENV): install Python's venv module (sudo apt-get install python3-venv)" >&2; \
+		exit 1; }
+	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed-%: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q ".[$*]"
+	$(BIN)/python -m pip install -q ".[$*]"
 	@touch $@
 
 $(VENV)/.installed-base: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q .
+	$(BIN)/python -m pip install -q .
 	@touch $@
 
 run: $(VENV)/.installed-qa
@@ -54,14 +57,14 @@ serve: $(VENV)/.installed-base
 	$(MANAGE) migrate --noinput; \
 	$(MANAGE) createcachetable; \
 	exec $(BIN)/gunicorn memberproj.wsgi:application --bind $(HOST):$(PORT) \
-		--workers $(WORKERS) --access-logfile -
+		--workers $(WORKERS) --access-logfile - --no-control-socket
 
 # Debian's Chromium and its driver: installed when missing and we may (root), else a clear message.
 browser:
 	@if [ -x "$(CHROME_BIN)" ] && [ -x "$(CHROMEDRIVER)" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "Installing $(BROWSER_PACKAGES) for the browser tests"; \
-		apt-get update -q && apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES); \
+		export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES); \
 	else \
 		echo "The browser tests need Chromium and ChromeDriver. Install them with:" >&2; \
 		echo "  sudo apt-get install $(BROWSER_PACKAGES)" >&2; \
@@ -74,7 +77,7 @@ ocr:
 	@if command -v tesseract >/dev/null; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "Installing $(OCR_PACKAGES) for the OCR benchmark"; \
-		apt-get update -q && apt-get install -y -q --no-install-recommends $(OCR_PACKAGES); \
+		export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends $(OCR_PACKAGES); \
 	else \
 		echo "The OCR benchmark needs Tesseract: sudo apt-get install $(OCR_PACKAGES)" >&2; \
 		exit 1; \

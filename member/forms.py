@@ -13,6 +13,7 @@ from django.contrib.auth import authenticate, password_validation
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from member import captcha, throttle
 from member.conf import member_settings
@@ -36,6 +37,20 @@ class CaptchaFormMixin:
 
     request: HttpRequest
     error_messages: dict[str, Any]
+    data: Any
+    # Inputs a page shown again after a failure leaves empty: the answer is used up, and a
+    # password is never sent back to the browser.
+    secret_fields: tuple[str, ...] = ("captcha",)
+
+    @property
+    def captcha_image_size(self) -> tuple[int, int]:
+        """The image's displayed width and height in CSS pixels."""
+        return tuple(member_settings.CAPTCHA_IMAGE_SIZE)
+
+    def clear_secrets(self) -> None:
+        self.data = self.data.copy()
+        for name in self.secret_fields:
+            self.data.pop(name, None)
 
     def check_captcha(self, answer: str | None, *, email: str | None = None) -> None:
         """Raise unless the captcha is solved and neither the client nor ``email`` is locked out.
@@ -48,8 +63,6 @@ class CaptchaFormMixin:
             self.raise_locked_out()
         if not solved:
             throttle.record_client_failure(self.request)
-            if getattr(self.request, "axes_locked_out", False):
-                self.raise_locked_out()  # this failure reached the client's limit
             raise ValidationError(self.error_messages["invalid_captcha"], code="invalid_captcha")
 
     def raise_locked_out(self) -> None:
@@ -103,7 +116,9 @@ class LoginForm(CaptchaFormMixin, forms.Form):
         ),
     )
     captcha = captcha_field()
-    rememberme = forms.BooleanField(label=_("Remember me for 7 days"), required=False)
+    rememberme = forms.BooleanField(required=False)
+
+    secret_fields = ("userpassword", "captcha")
 
     error_messages = {
         **CAPTCHA_ERRORS,
@@ -114,6 +129,10 @@ class LoginForm(CaptchaFormMixin, forms.Form):
         self.request = request
         self.user_cache: Member | None = None
         super().__init__(*args, **kwargs)
+        days = max(1, member_settings.REMEMBER_ME_AGE // (24 * 60 * 60))
+        self.fields["rememberme"].label = ngettext(
+            "Remember me for %(days)d day", "Remember me for %(days)d days", days
+        ) % {"days": days}
         # Too long for any account: the same message as any other bad credentials.
         for name in ("useremail", "userpassword"):
             self.fields[name].error_messages["max_length"] = self.error_messages["invalid_login"]
@@ -126,8 +145,6 @@ class LoginForm(CaptchaFormMixin, forms.Form):
             return self.cleaned_data  # a field already failed and says why
         self.user_cache = authenticate(self.request, email=email, password=password)
         if self.user_cache is None:
-            if getattr(self.request, "axes_locked_out", False):
-                self.raise_locked_out()  # this failure reached a limit
             raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
         return self.cleaned_data
 
@@ -162,6 +179,8 @@ class RegisterForm(CaptchaFormMixin, forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     captcha = captcha_field()
+
+    secret_fields = ("userpassword", "userpassword2", "captcha")
 
     error_messages = {
         **CAPTCHA_ERRORS,

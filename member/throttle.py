@@ -152,8 +152,17 @@ def record_client_failure(request: HttpRequest) -> None:
 def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
 ) -> HttpResponse:
-    """Axes' lockout response: our own page (which already says why), marked 429."""
-    response = original_response or HttpResponse(status=429)
+    """Axes' lockout response: the page as the view made it.
+
+    Axes calls this for the failure that reaches a limit, too; that attempt was checked like any
+    other and its page says why it failed (the contract's messages). The refusals that follow are
+    the forms' ``locked_out`` error, which the views mark with ``mark_locked_out``.
+    """
+    return original_response if original_response is not None else mark_locked_out(HttpResponse())
+
+
+def mark_locked_out(response: HttpResponse) -> HttpResponse:
+    """429 with ``Retry-After``: sign-in is refused for this account or client for a while."""
     response.status_code = 429
     response["Retry-After"] = str(member_settings.LOGIN_FAILURE_WINDOW)
     return response

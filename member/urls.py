@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.urls import path
 from django.views.generic import RedirectView
 
@@ -12,8 +14,8 @@ urlpatterns = [
     path("register/", views.register, name="register"),
     path("captcha/", views.captcha_image, name="captcha"),
     path("debug/captcha/", views.captcha_debug_hook, name="captcha_debug_hook"),
-    # The design's slash-less addresses keep working (for any method, without APPEND_SLASH's
-    # refusal to redirect a POST).
+    # The design's slash-less addresses keep working. Any method is redirected (APPEND_SLASH would
+    # fail on a POST in DEBUG); a POST arrives as a GET and simply shows the form again.
     path("login", RedirectView.as_view(pattern_name="member:login", query_string=True)),
     path("captcha", RedirectView.as_view(pattern_name="member:captcha")),
 ]

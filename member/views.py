@@ -76,15 +76,10 @@ class MemberLoginView(LoginView):
         return HttpResponseRedirect(self.get_success_url())
 
     def form_invalid(self, form: LoginForm) -> HttpResponse:
-        # The page shows a new captcha; the email stays, the password and the answer are cleared.
-        form.data = form.data.copy()
-        for name in ("userpassword", "captcha"):
-            form.data.pop(name, None)
+        form.clear_secrets()
         log_sign_in(self.request, failure_reason(form))
         response = super().form_invalid(form)
-        if form.locked_out:
-            throttle.lockout_response(self.request, response, credentials=None)
-        return response
+        return throttle.mark_locked_out(response) if form.locked_out else response
 
 
 @sensitive_post_parameters("userpassword", "userpassword2", "captcha")
@@ -104,16 +99,14 @@ def register(request: HttpRequest) -> HttpResponse:
             form.add_error("useremail", form.error_messages["email_taken"])
         else:
             login(request, member, backend="django.contrib.auth.backends.ModelBackend")
+            request.session.set_expiry(0)  # no "remember me" on sign-up: ends with the browser
             messages.success(request, SIGNED_IN_MESSAGE)
             return redirect("member:home")
-    if form.is_bound:
-        form.data = form.data.copy()
-        for name in ("userpassword", "userpassword2", "captcha"):
-            form.data.pop(name, None)
+    if not form.is_bound:
+        return render(request, "member/register.html", {"form": form})
+    form.clear_secrets()
     response = render(request, "member/register.html", {"form": form})
-    if form.is_bound and form.locked_out:
-        throttle.lockout_response(request, response, credentials=None)
-    return response
+    return throttle.mark_locked_out(response) if form.locked_out else response
 
 
 def failure_reason(form: LoginForm) -> str:

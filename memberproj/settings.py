@@ -170,6 +170,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Sessions: identity lives server-side; the cookie only carries the key. Each sign-in sets its own
 # expiry (remember me or browser session), see member.views.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
@@ -201,11 +202,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The member app's own settings (member/conf.py documents each one and its default).
 MEMBER_CAPTCHA_DEBUG_HOOK = env_flag("MEMBER_CAPTCHA_DEBUG_HOOK", default=False)
-if "MEMBER_CAPTCHA_RATE_LIMIT" in os.environ:
+if os.environ.get("MEMBER_CAPTCHA_RATE_LIMIT", "").strip():
     MEMBER_CAPTCHA_RATE_LIMIT = env_int("MEMBER_CAPTCHA_RATE_LIMIT", default=0)
-elif MEMBER_CAPTCHA_DEBUG_HOOK:
-    # A server with the hook on is a test server: one browser suite fetches far more images a
-    # minute than a visitor does. An explicit MEMBER_CAPTCHA_RATE_LIMIT still wins.
+elif MEMBER_CAPTCHA_DEBUG_HOOK and DEBUG:
+    # A development server with the hook on is a test server: one browser suite fetches far more
+    # images a minute than a visitor does. With DEBUG off the limit stays unless set explicitly.
     MEMBER_CAPTCHA_RATE_LIMIT = 0
 
 # Sign-in throttling with django-axes; the limits themselves are member settings (member/conf.py),
@@ -227,7 +228,7 @@ AXES_SENSITIVE_PARAMETERS = ["userpassword", "userpassword2", "captcha", "csrfmi
 # to reset the per-address count.
 AXES_RESET_ON_SUCCESS = False
 AXES_VERBOSE = False
-if "MEMBER_TRUSTED_PROXY_COUNT" in os.environ:
+if os.environ.get("MEMBER_TRUSTED_PROXY_COUNT", "").strip():
     MEMBER_TRUSTED_PROXY_COUNT = env_int("MEMBER_TRUSTED_PROXY_COUNT", default=0)
 
 # Content-Security-Policy on every response: no inline script or style, no third-party origin.

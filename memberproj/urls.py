@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -5,5 +7,11 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="member:login", permanent=False)),
     path("member/", include("member.urls")),
+    # Staff sign in through the member login, captcha and throttling included: the admin's own
+    # login form would let a robot test any member's password without a captcha.
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="member:login", permanent=False, query_string=True),
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -4,6 +4,8 @@ A WSGI server is a production server: unless told otherwise it runs with ``DEBUG
 requires ``DJANGO_SECRET_KEY`` (settings explain the error if it is missing).
 """
 
+from __future__ import annotations
+
 import os
 
 from django.core.wsgi import get_wsgi_application

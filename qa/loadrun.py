@@ -162,6 +162,8 @@ def serve_site(*, members: int = 16, workers: int = 3) -> Iterator[Site]:
                     "60",
                     "--graceful-timeout",
                     "5",
+                    # gunicorn 27 shares one control socket path between instances by default.
+                    "--no-control-socket",
                 ],
                 cwd=ROOT,
                 env=environment,

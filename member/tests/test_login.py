@@ -326,3 +326,11 @@ def test_signed_in_member_may_sign_in_again(client: Client, member: Member) -> N
 
     assert response.status_code == 302
     assert signed_in_member_id(client) == str(member.pk)
+
+
+def test_remember_me_label_follows_the_setting(client: Client, settings: Any) -> None:
+    settings.MEMBER_REMEMBER_ME_AGE = 30 * 24 * 60 * 60
+
+    page = client.get(LOGIN_URL).content.decode()
+
+    assert "記住我（30 天）" in page  # noqa: RUF001

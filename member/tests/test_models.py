@@ -97,3 +97,20 @@ def test_admin_works_for_members(
     response = client.get(path.format(pk=member.pk))
 
     assert response.status_code == 200
+
+
+def test_admin_sign_in_goes_through_the_captcha_login(client: Client) -> None:
+    """The admin's own login form would check passwords without a captcha; it is not reachable."""
+    response = client.post("/admin/login/?next=/admin/", {"username": "x", "password": "y"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/member/login/?next=/admin/"
+
+
+def test_staff_signed_in_through_the_member_login_reach_the_admin(
+    client: Client, fast_password_hasher: None
+) -> None:
+    staff = Member.objects.create_superuser("boss@example.com", "boss-password-2026", username="B")
+    client.force_login(staff)
+
+    assert client.get("/admin/").status_code == 200

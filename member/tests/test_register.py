@@ -232,3 +232,13 @@ def test_no_member_is_made_on_any_failure(
     assert response.status_code == 200
     assert list(Member.objects.values_list("email", flat=True)) == [MEMBER_EMAIL]
     assert signed_in_member_id(client) is None
+
+
+def test_sign_up_session_ends_with_the_browser(client: Client, fast_password_hasher: None) -> None:
+    """No "remember me" on sign-up: the session cookie has no Max-Age or Expires."""
+    response = client.post(REGISTER_URL, register_data(client))
+
+    cookie = response.cookies["sessionid"]
+    assert cookie.value
+    assert not cookie["max-age"]
+    assert not cookie["expires"]

@@ -167,12 +167,17 @@ def test_nine_failures_do_not_lock_the_account(member: Member, attacker: Client)
     assert is_signed_in(attacker)
 
 
-def test_tenth_failure_itself_answers_with_the_lockout(member: Member, attacker: Client) -> None:
+def test_tenth_failure_is_still_bad_credentials_and_the_next_attempt_is_refused(
+    member: Member, attacker: Client
+) -> None:
+    """The contract's message for the attempt that reaches the limit; refusals from then on."""
     fail_passwords(attacker, ACCOUNT_LIMIT - 1)
 
     response = post_login(attacker, password=WRONG_PASSWORD)
 
-    assert_locked_out(response, attacker)
+    assert response.status_code == 200
+    assert "登入失敗，帳號或密碼錯誤" in response.content.decode()  # noqa: RUF001
+    assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
 
 
 def test_account_lockout_follows_the_account_to_another_address(
@@ -262,7 +267,7 @@ def test_email_spellings_count_toward_one_account(
 def test_unknown_email_spellings_count_toward_one_account(
     db: None, fast_password_hasher: None, attacker: Client
 ) -> None:
-    for attempt in range(ACCOUNT_LIMIT - 1):
+    for attempt in range(ACCOUNT_LIMIT):
         email = UNKNOWN_EMAIL.upper() if attempt % 2 else UNKNOWN_EMAIL
         assert post_login(attacker, email=email, password=WRONG_PASSWORD).status_code == 200
 
@@ -306,16 +311,18 @@ def test_hundred_wrong_captchas_lock_the_address_out_of_every_account_and_of_sig
     assert Member.objects.count() == members_before
 
 
-def test_wrong_captcha_that_reaches_the_client_limit_answers_with_the_lockout(
+def test_wrong_captcha_that_reaches_the_client_limit_says_so_and_the_next_is_refused(
     member: Member, attacker: Client, settings: Any
 ) -> None:
-    """Like the password failure that reaches the account limit: 429 and the lockout message."""
+    """Like the password failure that reaches the account limit: its own message, then 429."""
     settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
     fail_captchas(attacker, 4)
 
     response = post_login(attacker, right_captcha=False)
 
-    assert_locked_out(response, attacker)
+    assert response.status_code == 200
+    assert "驗證碼輸入錯誤" in response.content.decode()
+    assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
 
 
 def test_client_lockout_leaves_other_addresses_alone(
@@ -469,8 +476,8 @@ def test_every_lockout_answer_says_when_to_retry(member: Member, attacker: Clien
     reaching_the_limit = post_login(attacker, password=WRONG_PASSWORD)
     already_locked = post_login(attacker, password=PASSWORD)
 
-    assert reaching_the_limit.status_code == already_locked.status_code == 429
-    assert reaching_the_limit.get("Retry-After") == str(15 * 60)
+    assert reaching_the_limit.status_code == 200  # checked like any other attempt
+    assert already_locked.status_code == 429
     assert already_locked.get("Retry-After") == str(15 * 60)
 
 
@@ -665,17 +672,17 @@ def test_sign_in_attempts_are_logged_with_outcome_account_and_client(
     post_login(client, email="ADA@example.com", password=SECRET_PASSWORD, right_captcha=False)
     post_login(client, password="wrong-1-" + SECRET_PASSWORD)
     post_login(client, password="wrong-2-" + SECRET_PASSWORD)  # reaches the limit of 2
+    post_login(client, password=SECRET_PASSWORD)  # refused
     post_login(client, email=UNKNOWN_EMAIL, password=SECRET_PASSWORD)
     lines = sign_in_lines(all_log_records)
 
-    assert len(lines) == 4, lines
-    for line, outcome_name in zip(
-        lines, ["invalid_captcha", "invalid_login", "locked_out", "invalid_login"], strict=True
-    ):
+    assert len(lines) == 5, lines
+    outcomes = ["invalid_captcha", "invalid_login", "invalid_login", "locked_out", "invalid_login"]
+    for line, outcome_name in zip(lines, outcomes, strict=True):
         assert outcome_name in line, line
         assert ATTACKER in line, line
-    assert all(EMAIL in line for line in lines[:3]), lines
-    assert UNKNOWN_EMAIL in lines[3], lines
+    assert all(EMAIL in line for line in lines[:4]), lines
+    assert UNKNOWN_EMAIL in lines[4], lines
 
 
 def test_successful_sign_in_is_logged(

@@ -1,4 +1,8 @@
-"""``make run``'s demo member: afterwards it exists and signs in with the printed password."""
+"""``make run``'s demo member: afterwards it exists and signs in with the printed password.
+
+A development tool, in the QA app: production settings do not install it, so no deployment can
+reset an account to this published password.
+"""
 
 from __future__ import annotations
 
