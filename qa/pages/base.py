@@ -65,16 +65,16 @@ class Page:
 
     @property
     def heading(self) -> str:
-        return self._find(("css selector", "main h1")).text
+        return self.find(("css selector", "main h1")).text
 
     @property
     def document_mark(self) -> str | None:
         """The mark ``mark_document`` left, or ``None`` once the browser loaded another page."""
-        return self._script("return window.__qaDocumentMark || null;")
+        return self.run_script("return window.__qaDocumentMark || null;")
 
     def mark_document(self, mark: str) -> Page:
         """Leave ``mark`` on the current document's ``window``: a page reload would lose it."""
-        self._script("window.__qaDocumentMark = arguments[0];", mark)
+        self.run_script("window.__qaDocumentMark = arguments[0];", mark)
         return self
 
     # Helpers for subclasses.
@@ -92,7 +92,7 @@ class Page:
             ),
         )
 
-    def _until(self, condition: Callable[[WebDriver], T], message: str) -> T:
+    def wait_until(self, condition: Callable[[WebDriver], T], message: str) -> T:
         """Wait for ``condition`` to return something truthy; time out with ``message``."""
         try:
             return self._wait().until(condition)
@@ -101,19 +101,19 @@ class Page:
                 f"{message} (after {self.timeout:g} s; the browser is at {self.current_path})"
             ) from error
 
-    def _find(self, locator: Locator) -> WebElement:
+    def find(self, locator: Locator) -> WebElement:
         return self.driver.find_element(*locator)
 
-    def _find_all(self, locator: Locator) -> list[WebElement]:
+    def find_all(self, locator: Locator) -> list[WebElement]:
         return self.driver.find_elements(*locator)
 
     def _visible(self, locator: Locator, what: str) -> WebElement:
-        return self._until(ec.visibility_of_element_located(locator), f"{what} never showed")
+        return self.wait_until(ec.visibility_of_element_located(locator), f"{what} never showed")
 
     def _texts(self, locator: Locator) -> list[str]:
-        return [element.text for element in self._find_all(locator)]
+        return [element.text for element in self.find_all(locator)]
 
-    def _script(self, script: str, *args: Any) -> Any:
+    def run_script(self, script: str, *args: Any) -> Any:
         return self.driver.execute_script(script, *args)
 
     def _submit(self, trigger: Callable[[], Any], action: str) -> str:
@@ -126,9 +126,9 @@ class Page:
         being replaced with an inspector error instead of "stale element".
         """
         token = secrets.token_hex(8)
-        self._script("window.__qaSubmitToken = arguments[0];", token)
+        self.run_script("window.__qaSubmitToken = arguments[0];", token)
         trigger()
-        return self._until(
+        return self.wait_until(
             lambda driver: driver.execute_script(_WHICH_PAGE, token), f"{action}: no new page"
         )
 

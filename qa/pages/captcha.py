@@ -73,7 +73,7 @@ class Captcha:
     _field = (By.ID, "id_captcha")
     _status = (By.ID, "captcha_status")
 
-    def __init__(self, page: Page):
+    def __init__(self, page: Page) -> None:
         self._page = page
         self._driver = page.driver
 
@@ -82,29 +82,29 @@ class Captcha:
     @property
     def src(self) -> str:
         """The image's current address: ``/member/captcha/`` at first, a ``blob:`` after refresh."""
-        return self._page._find(self._image).get_attribute("src") or ""
+        return self._page.find(self._image).get_attribute("src") or ""
 
     @property
     def natural_width(self) -> int:
         """Width of the decoded image in pixels; 0 means the browser could not decode it."""
-        return int(self._page._script("return arguments[0].naturalWidth;", self._element()))
+        return int(self._page.run_script("return arguments[0].naturalWidth;", self._element()))
 
     @property
     def fingerprint(self) -> str:
         """A short digest of the pixels shown: a new image has a new fingerprint."""
         self.wait_until_shown()
-        data_url = self._page._script(_PIXELS, self._element())
+        data_url = self._page.run_script(_PIXELS, self._element())
         return hashlib.sha256(data_url.encode()).hexdigest()[:16]
 
     @property
     def value(self) -> str:
         """What the answer field holds."""
-        return self._page._find(self._field).get_attribute("value") or ""
+        return self._page.find(self._field).get_attribute("value") or ""
 
     @property
     def status_text(self) -> str:
         """The polite live region the refresh button writes to (empty until it is used)."""
-        return self._page._find(self._status).text
+        return self._page.find(self._status).text
 
     @property
     def answer(self) -> str:
@@ -135,7 +135,7 @@ class Captcha:
 
     def wait_until_shown(self) -> Captcha:
         """Wait until the current image has loaded and decoded; raise if it is broken."""
-        state = self._page._until(
+        state = self._page.wait_until(
             lambda driver: (
                 (s := driver.execute_script(_IMAGE_STATE, self._element())) != "loading" and s
             ),
@@ -147,7 +147,7 @@ class Captcha:
 
     def fill(self, answer: str) -> Captcha:
         """Type ``answer`` into the field, replacing what it held."""
-        field = self._page._find(self._field)
+        field = self._page.find(self._field)
         field.clear()
         field.send_keys(answer)
         return self
@@ -164,11 +164,11 @@ class Captcha:
         """
         self.wait_until_shown()
         before = self.src
-        self._page._find(self._refresh_button).click()
-        self._page._until(
+        self._page.find(self._refresh_button).click()
+        self._page.wait_until(
             lambda _driver: (
                 self.src != before
-                and not self._page._find(self._refresh_button).get_attribute("disabled")
+                and not self._page.find(self._refresh_button).get_attribute("disabled")
                 and self.status_text
             ),
             "the refresh button never showed a new captcha image",
@@ -191,4 +191,4 @@ class Captcha:
         return message
 
     def _element(self) -> WebElement:
-        return self._page._find(self._image)
+        return self._page.find(self._image)

@@ -50,7 +50,7 @@ class MemberHomePage(Page):
         """Click "Sign out" and land on the sign-in page."""
         from qa.pages.login import LoginPage
 
-        landed = self._submit(self._find(self._logout_button).click, "signing out")
+        landed = self._submit(self.find(self._logout_button).click, "signing out")
         if landed != "login":
             raise UnexpectedPage(f"signing out reached the {landed} page")
         return LoginPage(self.driver, self.base_url).wait_until_ready()

@@ -43,16 +43,16 @@ class LoginPage(Page):
 
     @property
     def email_value(self) -> str:
-        return self._find(self._email).get_attribute("value") or ""
+        return self.find(self._email).get_attribute("value") or ""
 
     @property
     def password_value(self) -> str:
-        return self._find(self._password).get_attribute("value") or ""
+        return self.find(self._password).get_attribute("value") or ""
 
     @property
     def focused_field(self) -> str:
         """The ``name`` (or else the ``id``) of the element that has the keyboard focus."""
-        return self._script(
+        return self.run_script(
             "const el = document.activeElement;"
             "return el ? (el.getAttribute('name') || el.id || el.tagName.toLowerCase()) : '';"
         )
@@ -76,14 +76,14 @@ class LoginPage(Page):
     ) -> LoginPage:
         """Fill the form; ``captcha=None`` types the right answer for the image shown."""
         for locator, text in ((self._email, email), (self._password, password)):
-            field = self._find(locator)
+            field = self.find(locator)
             field.clear()
             field.send_keys(text)
         if captcha is None:
             self.captcha.solve()
         else:
             self.captcha.fill(captcha)
-        checkbox = self._find(self._remember)
+        checkbox = self.find(self._remember)
         if checkbox.is_selected() != remember:
             checkbox.click()
         return self
@@ -103,14 +103,14 @@ class LoginPage(Page):
     ) -> LoginPage:
         """Submit credentials the site should refuse; return the login page that says why."""
         self.fill(email, password, captcha=captcha, remember=remember)
-        landed = self._submit(self._find(self._submit_button).click, f"signing in as {email}")
+        landed = self._submit(self.find(self._submit_button).click, f"signing in as {email}")
         if landed != "login":
             raise UnexpectedPage(f"signing in as {email} was expected to fail but reached {landed}")
         return LoginPage(self.driver, self.base_url).wait_until_ready()
 
     def submit_expecting_home(self, action: str = "signing in") -> MemberHomePage:
         """Click "Sign in" and wait for the member home."""
-        return self._expect_home(self._find(self._submit_button).click, action)
+        return self._expect_home(self.find(self._submit_button).click, action)
 
     def type_into_focused(self, text: str) -> LoginPage:
         """Type ``text`` as keystrokes into whatever has the focus, as a keyboard user does."""
@@ -133,7 +133,7 @@ class LoginPage(Page):
     def go_to_register(self) -> RegisterPage:
         from qa.pages.register import RegisterPage
 
-        self._find(self._register_link).click()
+        self.find(self._register_link).click()
         return RegisterPage(self.driver, self.base_url).wait_until_ready()
 
     def _expect_home(self, trigger: Callable[[], Any], action: str) -> MemberHomePage:

@@ -61,7 +61,7 @@ class RegisterPage(Page):
             (self._password2, password if password2 is None else password2),
         )
         for locator, text in values:
-            field = self._find(locator)
+            field = self.find(locator)
             field.clear()
             field.send_keys(text)
         if captcha is None:
@@ -76,7 +76,7 @@ class RegisterPage(Page):
 
         self.fill(username, email, password)
         action = f"signing up as {email}"
-        landed = self._submit(self._find(self._submit_button).click, action)
+        landed = self._submit(self.find(self._submit_button).click, action)
         if landed != "home":
             raise UnexpectedPage(f"{action} reached the {landed} page: {self._problems()}")
         return MemberHomePage(self.driver, self.base_url)
@@ -93,7 +93,7 @@ class RegisterPage(Page):
         """Submit a sign-up the site should refuse; return the page that says why."""
         self.fill(username, email, password, password2=password2, captcha=captcha)
         action = f"signing up as {email}"
-        landed = self._submit(self._find(self._submit_button).click, action)
+        landed = self._submit(self.find(self._submit_button).click, action)
         if landed != "register":
             raise UnexpectedPage(f"{action} was expected to fail but reached the {landed} page")
         return RegisterPage(self.driver, self.base_url).wait_until_ready()
