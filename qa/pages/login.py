@@ -9,18 +9,19 @@ from urllib.parse import urlencode
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from qa.pages.base import Page, UnexpectedPage
-from qa.pages.captcha import Captcha
+from qa.pages.base import UnexpectedPage
+from qa.pages.form import CaptchaFormPage
 
 if TYPE_CHECKING:
     from qa.pages.home import MemberHomePage
     from qa.pages.register import RegisterPage
 
 
-class LoginPage(Page):
+class LoginPage(CaptchaFormPage):
     """Email, password, captcha and "remember me"; signs in or says why not."""
 
     path = "/member/login/"
+    form_name = "sign-in"
 
     _form = (By.ID, "login_form")
     _email = (By.NAME, "useremail")
@@ -29,10 +30,6 @@ class LoginPage(Page):
     _submit_button = (By.ID, "btn_login")
     _errors = (By.CSS_SELECTOR, "div#form_errors[role=alert]")
     _register_link = (By.ID, "link_register")
-
-    @property
-    def captcha(self) -> Captcha:
-        return Captcha(self)
 
     # State.
 
@@ -65,20 +62,11 @@ class LoginPage(Page):
         self.driver.get(self.url_for(self.path + query))
         return self.wait_until_ready()
 
-    def wait_until_ready(self) -> LoginPage:
-        """Wait until the form is shown and its captcha image has loaded."""
-        self._visible(self._form, "the sign-in form")
-        self.captcha.wait_until_shown()
-        return self
-
     def fill(
         self, email: str, password: str, *, captcha: str | None = None, remember: bool = False
     ) -> LoginPage:
         """Fill the form; ``captcha=None`` types the right answer for the image shown."""
-        for locator, text in ((self._email, email), (self._password, password)):
-            field = self.find(locator)
-            field.clear()
-            field.send_keys(text)
+        self._type_into(((self._email, email), (self._password, password)))
         if captcha is None:
             self.captcha.solve()
         else:

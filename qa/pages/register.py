@@ -6,17 +6,18 @@ from typing import TYPE_CHECKING
 
 from selenium.webdriver.common.by import By
 
-from qa.pages.base import Page, UnexpectedPage
-from qa.pages.captcha import Captcha
+from qa.pages.base import UnexpectedPage
+from qa.pages.form import CaptchaFormPage
 
 if TYPE_CHECKING:
     from qa.pages.home import MemberHomePage
 
 
-class RegisterPage(Page):
+class RegisterPage(CaptchaFormPage):
     """Name, email, password twice and captcha; a new member is signed in straight away."""
 
     path = "/member/register/"
+    form_name = "sign-up"
 
     _form = (By.ID, "register_form")
     _username = (By.NAME, "username")
@@ -27,10 +28,6 @@ class RegisterPage(Page):
     _errors = (By.CSS_SELECTOR, "div#form_errors[role=alert], ul.field-errors")
 
     @property
-    def captcha(self) -> Captcha:
-        return Captcha(self)
-
-    @property
     def error_text(self) -> str:
         """Every error the form shows, form-wide and per field, joined with spaces."""
         return " ".join(text for text in self._texts(self._errors) if text)
@@ -38,11 +35,6 @@ class RegisterPage(Page):
     def open(self) -> RegisterPage:
         self.driver.get(self.url_for(self.path))
         return self.wait_until_ready()
-
-    def wait_until_ready(self) -> RegisterPage:
-        self._visible(self._form, "the sign-up form")
-        self.captcha.wait_until_shown()
-        return self
 
     def fill(
         self,
@@ -54,16 +46,14 @@ class RegisterPage(Page):
         captcha: str | None = None,
     ) -> RegisterPage:
         """Fill the form; ``password2`` defaults to ``password``, ``captcha=None`` solves it."""
-        values = (
-            (self._username, username),
-            (self._email, email),
-            (self._password, password),
-            (self._password2, password if password2 is None else password2),
+        self._type_into(
+            (
+                (self._username, username),
+                (self._email, email),
+                (self._password, password),
+                (self._password2, password if password2 is None else password2),
+            )
         )
-        for locator, text in values:
-            field = self.find(locator)
-            field.clear()
-            field.send_keys(text)
         if captcha is None:
             self.captcha.solve()
         else:
