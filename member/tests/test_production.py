@@ -25,19 +25,15 @@ from django.test import Client
 
 from member import captcha
 from member.models import Member
+from member.tests.helpers import CAPTCHA_URL, DEBUG_HOOK_URL, HOME_URL, LOGIN_URL, REGISTER_URL
+from member.tests.helpers import MEMBER_EMAIL as EMAIL
+from member.tests.helpers import MEMBER_PASSWORD as PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_FILE = ROOT / "memberproj" / "settings.py"
 
-LOGIN_URL = "/member/login/"
-REGISTER_URL = "/member/register/"
-HOME_URL = "/member/"
-CAPTCHA_URL = "/member/captcha/"
-DEBUG_HOOK_URL = "/member/debug/captcha/"
 HTTPS = {"X-Forwarded-Proto": "https"}
 
-EMAIL = "ada@example.com"
-PASSWORD = "analytical-engine-1843"
 
 # The settings a production deployment takes from memberproj/settings.py.
 PRODUCTION_KEYS = ("DEBUG", "MIDDLEWARE", "X_FRAME_OPTIONS", "CONTENT_SECURITY_POLICY")

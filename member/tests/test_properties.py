@@ -35,15 +35,13 @@ from hypothesis import strategies as st
 from member import captcha
 from member.forms import PASSWORD_MAX_LENGTH
 from member.models import Member
+from member.tests.helpers import BAD_CREDENTIALS, LOGIN_URL, REGISTER_URL
+from member.tests.helpers import MEMBER_EMAIL as EMAIL
+from member.tests.helpers import MEMBER_PASSWORD as PASSWORD
 
-LOGIN_URL = "/member/login/"
-REGISTER_URL = "/member/register/"
 URLENCODED = "application/x-www-form-urlencoded"
 
-EMAIL = "ada@example.com"
-PASSWORD = "analytical-engine-1843"
 NEW_PASSWORD = "cobol-compiler-1959"
-BAD_CREDENTIALS = "登入失敗，帳號或密碼錯誤"  # noqa: RUF001  (the contract's text)
 
 # Placeholders in generated data, filled in before the POST: the session's real answer, an email
 # no member has yet, and whatever the first password field holds.

@@ -24,21 +24,21 @@ from django.test import Client, RequestFactory
 
 from member import captcha, throttle
 from member.models import Member
+from member.tests.helpers import (
+    CAPTCHA_URL,
+    CAPTCHA_WRONG,
+    LOGIN_URL,
+    REGISTER_URL,
+)
+from member.tests.helpers import MEMBER_EMAIL as EMAIL
+from member.tests.helpers import MEMBER_PASSWORD as PASSWORD
 
-LOGIN_URL = "/member/login/"
-REGISTER_URL = "/member/register/"
-CAPTCHA_URL = "/member/captcha/"
-
-EMAIL = "ada@example.com"
-PASSWORD = "analytical-engine-1843"
 UNKNOWN_EMAIL = "nobody@example.com"
 WRONG_PASSWORD = "not-the-password"
 # Never a right answer: the site draws from 0-9A-F.
 WRONG_ANSWER = "ZZZZZ"
 
-# The contract's zh-hant texts, and the lockout text of member/locale.
-BAD_CREDENTIALS = "登入失敗，帳號或密碼錯誤"  # noqa: RUF001  (the contract's text)
-CAPTCHA_WRONG = "驗證碼輸入錯誤"
+# The lockout text of member/locale.
 LOCKED_OUT = "失敗次數過多"
 
 ATTACKER = "198.51.100.7"

@@ -28,12 +28,11 @@ from django.test import Client, override_settings
 
 from member import captcha
 from member.models import Member
+from member.tests.helpers import BAD_CREDENTIALS, LOGIN_URL
+from member.tests.helpers import MEMBER_EMAIL as EMAIL
+from member.tests.helpers import MEMBER_PASSWORD as PASSWORD
 
-LOGIN_URL = "/member/login/"
-EMAIL = "ada@example.com"
-PASSWORD = "analytical-engine-1843"
 WRONG_PASSWORD = "not-the-password"
-BAD_CREDENTIALS = "登入失敗，帳號或密碼錯誤"  # noqa: RUF001  (the contract's text)
 REPEATS = 3
 
 
