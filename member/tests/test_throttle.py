@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt, AccessFailureLog
 from django.core.cache import cache
 from django.db.models import F
@@ -756,3 +757,41 @@ def test_a_newline_in_the_email_cannot_forge_a_log_line(
     lines = sign_in_lines(all_log_records)
     assert len(lines) == 1
     assert "\n" not in lines[0]
+
+
+# The same limits when the counters live in the cache (Redis when REDIS_URL is set)
+
+
+@pytest.fixture
+def counters_in_cache(settings: Any) -> Iterator[None]:
+    """The axes handler the settings pick with REDIS_URL, over a local cache standing in for it."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+    }
+    settings.AXES_HANDLER = "member.throttle.CacheTieredLimitsHandler"
+    cache.clear()  # a local-memory cache outlives the test; the database rolls back, it does not
+    AxesProxyHandler.get_implementation(force=True)
+    yield
+    AxesProxyHandler.implementation = None  # re-read from the restored settings on next use
+
+
+def test_cache_counters_lock_an_account_after_ten_failures(
+    counters_in_cache: None, member: Member, attacker: Client
+) -> None:
+    assert isinstance(AxesProxyHandler.get_implementation(), throttle.CacheTieredLimitsHandler)
+    fail_passwords(attacker, ACCOUNT_LIMIT - 1)
+    assert post_login(attacker, password=WRONG_PASSWORD).status_code == 200
+
+    assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
+    assert post_login(Client(REMOTE_ADDR=BYSTANDER), email=UNKNOWN_EMAIL).status_code == 200
+
+
+def test_cache_counters_lock_a_client_out_on_its_own_limit(
+    counters_in_cache: None, member: Member, attacker: Client, settings: Any
+) -> None:
+    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
+    fail_captchas(attacker, 5)
+
+    assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
+    response = post_login(Client(REMOTE_ADDR=BYSTANDER), password=PASSWORD)
+    assert response.status_code == 302
