@@ -48,6 +48,7 @@ class CaptchaFormMixin:
         return tuple(member_settings.CAPTCHA_IMAGE_SIZE)
 
     def clear_secrets(self) -> None:
+        """Empty ``secret_fields`` before the bound form is shown again (its errors stay)."""
         self.data = self.data.copy()
         for name in self.secret_fields:
             self.data.pop(name, None)
@@ -66,6 +67,7 @@ class CaptchaFormMixin:
             raise ValidationError(self.error_messages["invalid_captcha"], code="invalid_captcha")
 
     def raise_locked_out(self) -> None:
+        """Refuse the attempt: the account or the client address is locked out for a while."""
         minutes = max(1, member_settings.LOGIN_FAILURE_WINDOW // 60)
         raise ValidationError(
             self.error_messages["locked_out"], code="locked_out", params={"minutes": minutes}
@@ -73,6 +75,7 @@ class CaptchaFormMixin:
 
     @property
     def locked_out(self) -> bool:
+        """Whether the form refused the attempt because of a lockout (the view answers 429)."""
         return self.has_error(NON_FIELD_ERRORS, code="locked_out")  # type: ignore[attr-defined]
 
 
