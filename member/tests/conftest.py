@@ -29,6 +29,9 @@ def inactive_member(member: Member) -> Member:
 
 
 @pytest.fixture
-def session_store() -> SessionBase:
-    """An empty, unsaved session of the configured engine, for the captcha module's API."""
+def session_store(db: None) -> SessionBase:
+    """An empty, unsaved session of the configured engine, for the captcha module's API.
+
+    The answers it is bound to live in the shared cache, which is the database here.
+    """
     return import_module(django_settings.SESSION_ENGINE).SessionStore()

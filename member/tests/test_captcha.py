@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import cache
 from django.test import Client
 
 from member import captcha
@@ -176,10 +179,46 @@ def test_expired_challenge_is_consumed(session_store: SessionBase) -> None:
     ids=["string", "list", "no-time", "text-time", "none-answer", "int-answer", "empty-answer"],
 )
 def test_malformed_challenge_never_verifies(session_store: SessionBase, stored: Any) -> None:
-    session_store[captcha.SESSION_KEY] = stored
+    captcha.make_challenge(session_store, now=ISSUED_AT)
+    cache.set(captcha.STORE_PREFIX + session_store[captcha.SESSION_KEY], stored)
     inner = stored.get("answer") if isinstance(stored, dict) else stored
 
+    assert captcha.current_answer(session_store, now=ISSUED_AT + 1) is None
     assert not captcha.verify(session_store, str(inner), now=ISSUED_AT + 1)
+
+
+@pytest.mark.parametrize("stored", ["A3F9C", ["A3F9C"], {"answer": "A3F9C"}, 12345])
+def test_malformed_session_value_never_verifies(session_store: SessionBase, stored: Any) -> None:
+    session_store[captcha.SESSION_KEY] = stored
+
+    assert not captcha.verify(session_store, "A3F9C")
+
+
+def test_full_width_answer_typed_by_an_input_method_verifies(session_store: SessionBase) -> None:
+    answer = captcha.make_challenge(session_store)
+    full_width = "".join(chr(ord(char) + 0xFEE0) for char in answer.lower())
+
+    assert captcha.verify(session_store, f"\u3000{full_width} ")
+
+
+def test_answer_is_kept_off_the_session_itself(session_store: SessionBase) -> None:
+    """The session holds only an id: a session backend that leaked its data would not leak it."""
+    answer = captcha.make_challenge(session_store)
+
+    assert answer not in repr(dict(session_store.items()))
+
+
+def test_one_challenge_is_used_once_across_sessions_loaded_at_the_same_time(
+    session_store: SessionBase,
+) -> None:
+    """Two requests that loaded the same session row both hold the challenge id in memory (what a
+    burst of POSTs does): only one of them may use it."""
+    answer = captcha.make_challenge(session_store)
+    session_store.save()
+    engine = import_module(settings.SESSION_ENGINE)
+    copies = [engine.SessionStore(session_store.session_key) for _ in range(5)]
+
+    assert [captcha.verify(copy, answer) for copy in copies] == [True, False, False, False, False]
 
 
 # current_answer
