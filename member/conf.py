@@ -31,6 +31,11 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_FAILURES_PER_ACCOUNT": 10,
     "LOGIN_FAILURES_PER_CLIENT": 100,
     "LOGIN_FAILURE_WINDOW": 15 * 60,
+    # A browser that signed in to an account holds a device token for it this many seconds; its
+    # attempts at that account skip the account-wide lockout and have DEVICE_FAILURES of their own
+    # per LOGIN_FAILURE_WINDOW.
+    "DEVICE_TOKEN_AGE": 180 * 24 * 60 * 60,
+    "DEVICE_FAILURES": 5,
     # Reverse proxies in front that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
     "TRUSTED_PROXY_COUNT": 0,
     # Seconds a "remember me" session lasts after sign-in.

@@ -10,14 +10,16 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import authenticate, password_validation
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from member import captcha, throttle
 from member.conf import member_settings
+from member.emails import normalise_email
 from member.models import Member
+from member.ratelimit import Refusal
 from member.services import email_in_use
 
 # Argon2 takes any length, but a multi-megabyte password would cost memory and time before being
@@ -41,6 +43,8 @@ class CaptchaFormMixin:
     # Inputs a page shown again after a failure leaves empty: the answer is used up, and a
     # password is never sent back to the browser.
     secret_fields: tuple[str, ...] = ("captcha",)
+    # Set when the attempt was refused by a limit: the view answers with ``respond_429``.
+    refusal: Refusal | None = None
 
     @property
     def captcha_image_size(self) -> tuple[int, int]:
@@ -53,30 +57,30 @@ class CaptchaFormMixin:
         for name in self.secret_fields:
             self.data.pop(name, None)
 
-    def check_captcha(self, answer: str | None, *, email: str | None = None) -> None:
-        """Raise unless the captcha is solved and neither the client nor ``email`` is locked out.
+    def check_captcha(self, answer: str | None) -> None:
+        """Raise unless the captcha is solved and the client address is not locked out.
 
         A wrong answer counts as a failure of the client address (not of the account: the
         password was never looked at).
         """
         solved = captcha.verify(self.request.session, answer)
-        if throttle.is_locked_out(self.request, email):
-            self.raise_locked_out()
+        self.raise_if_refused(throttle.client_refusal(self.request))
         if not solved:
-            throttle.record_client_failure(self.request)
+            self.raise_if_refused(throttle.count_client_failure(self.request))
             raise ValidationError(self.error_messages["invalid_captcha"], code="invalid_captcha")
 
-    def raise_locked_out(self) -> None:
-        """Refuse the attempt: the account or the client address is locked out for a while."""
-        minutes = max(1, member_settings.LOGIN_FAILURE_WINDOW // 60)
-        raise ValidationError(
-            self.error_messages["locked_out"], code="locked_out", params={"minutes": minutes}
-        )
+    def raise_if_refused(self, refusal: Refusal | None) -> None:
+        """Refuse the attempt when a limit says so: the lockout message with the time left."""
+        if refusal is not None:
+            raise self.refused(refusal)
 
-    @property
-    def locked_out(self) -> bool:
-        """Whether the form refused the attempt because of a lockout (the view answers 429)."""
-        return self.has_error(NON_FIELD_ERRORS, code="locked_out")  # type: ignore[attr-defined]
+    def refused(self, refusal: Refusal) -> ValidationError:
+        self.refusal = refusal
+        return ValidationError(
+            self.error_messages["locked_out"],
+            code="locked_out",
+            params={"minutes": refusal.minutes},
+        )
 
 
 def captcha_field() -> forms.CharField:
@@ -141,14 +145,19 @@ class LoginForm(CaptchaFormMixin, forms.Form):
             self.fields[name].error_messages["max_length"] = self.error_messages["invalid_login"]
 
     def clean(self) -> dict[str, Any]:
+        self.check_captcha(self.cleaned_data.get("captcha"))
         email = self.cleaned_data.get("useremail")
-        self.check_captcha(self.cleaned_data.get("captcha"), email=email)
         password = self.cleaned_data.get("userpassword")
         if email is None or password is None:
             return self.cleaned_data  # a field already failed and says why
+        # Reserved before the password is looked at: a burst cannot check more than the limit.
+        reservation = throttle.reserve_password_check(self.request, email)
+        if isinstance(reservation, Refusal):
+            self.raise_if_refused(reservation)
         self.user_cache = authenticate(self.request, email=email, password=password)
         if self.user_cache is None:
             raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+        reservation.release()
         return self.cleaned_data
 
     def get_user(self) -> Member | None:
@@ -195,13 +204,16 @@ class RegisterForm(CaptchaFormMixin, forms.Form):
         self.request = request
         super().__init__(*args, **kwargs)
 
+    def clean_useremail(self) -> str:
+        """The one normal form of the address (``member.emails``): lookalikes are one mailbox."""
+        return normalise_email(self.cleaned_data["useremail"])
+
     def clean(self) -> dict[str, Any]:
         # The captcha comes first so the member table answers no question for a robot.
         self.check_captcha(self.cleaned_data.get("captcha"))
         email = self.cleaned_data.get("useremail")
         if email and email_in_use(email):
-            throttle.record_client_failure(self.request)
-            self.add_error("useremail", self.error_messages["email_taken"])
+            self.email_taken()
         password = self.cleaned_data.get("userpassword")
         password2 = self.cleaned_data.get("userpassword2")
         if password is not None and password2 is not None and password != password2:
@@ -213,3 +225,11 @@ class RegisterForm(CaptchaFormMixin, forms.Form):
             except ValidationError as error:
                 self.add_error("userpassword", error)
         return self.cleaned_data
+
+    def email_taken(self) -> None:
+        """The email belongs to a member: say so, and count it for the client (a robot would
+        otherwise test address after address here)."""
+        self.add_error("useremail", self.error_messages["email_taken"])
+        refusal = throttle.count_client_failure(self.request)
+        if refusal is not None:
+            self.add_error(None, self.refused(refusal))

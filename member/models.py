@@ -9,17 +9,28 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from member.emails import normalise_email, normalise_email_for_lookup
+
 
 class MemberManager(BaseUserManager["Member"]):
     use_in_migrations = True
 
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        """The one normal form (``member.emails``); Django's model ``clean()`` calls this too."""
+        return normalise_email(email or "")
+
     def get_by_natural_key(self, email: str | None) -> Member:
-        # Email is the login and is matched case-insensitively, like the unique constraint below.
-        return self.get(email__iexact=email)
+        # Sign-in looks the email up in the same normal form it was stored in.
+        return self.get(email=normalise_email_for_lookup(email or ""))
 
     def create_user(self, email: str, password: str | None = None, **extra_fields: Any) -> Member:
-        if not email:
-            raise ValueError("A member needs an email address.")
+        """The one way a member is made: normalised email, hashed password, validated, saved.
+
+        Raises ``ValidationError`` for an invalid or taken email (the unique constraint's
+        message); a concurrent sign-up that wins the race makes ``save()`` raise
+        ``IntegrityError``.
+        """
         member = self.model(email=self.normalize_email(email), **extra_fields)
         member.set_password(password)
         member.full_clean(exclude=["password"])
@@ -57,6 +68,7 @@ class Member(AbstractBaseUser, PermissionsMixin):
                 Lower("email"),
                 name="member_email_unique_ignoring_case",
                 violation_error_message=_("A member with this email address already exists."),
+                violation_error_code="email_taken",
             )
         ]
 
@@ -68,3 +80,17 @@ class Member(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.username
+
+
+class ThrottleCounter(models.Model):
+    """One rate-limit counter in the database (``member.ratelimit`` without Redis).
+
+    ``expires_at`` is a Unix time in seconds: the end of the counter's current window.
+    """
+
+    key = models.CharField(max_length=255, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.FloatField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -2,30 +2,34 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from member.emails import normalise_email_for_lookup
 from member.models import Member
 
 
 class EmailTaken(Exception):
-    """Another member already signs in with this email address (in any letter case)."""
+    """Another member already signs in with this email address (in any spelling of it)."""
 
 
 def member_create(*, email: str, username: str, password: str) -> Member:
-    """Create an active member with a hashed password, all or nothing.
+    """Create an active member through ``Member.objects.create_user``, all or nothing.
 
     Raises ``EmailTaken`` when the email is in use, including when a concurrent sign-up wins the
-    race between the form's check and the insert (the unique constraint decides).
+    race between the check and the insert (the unique constraint decides).
     """
-    member = Member(email=Member.objects.normalize_email(email), username=username)
-    member.set_password(password)
     try:
         with transaction.atomic():
-            member.save(force_insert=True)
+            return Member.objects.create_user(email, password, username=username)
     except IntegrityError as error:
         raise EmailTaken(email) from error
-    return member
+    except ValidationError as error:
+        codes = {item.code for items in error.error_dict.values() for item in items}
+        if codes & {"unique", "email_taken"}:
+            raise EmailTaken(email) from error
+        raise
 
 
 def email_in_use(email: str) -> bool:
-    return Member.objects.filter(email__iexact=email).exists()
+    return Member.objects.filter(email=normalise_email_for_lookup(email)).exists()

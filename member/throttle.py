@@ -1,48 +1,42 @@
-"""Throttling: who the client is, how often it may fail to sign in, how often it may ask for images.
+"""Throttling: who the client is, how many password checks an account gets, and device tokens.
 
-Failed sign-ins are counted by django-axes, in the database (or in Redis through the cache when
-``REDIS_URL`` is set), so every worker sees the same counts. Two limits apply at once:
+Every limit is a ``member.ratelimit`` counter (atomic in the shared store), with a window of
+``LOGIN_FAILURE_WINDOW`` seconds:
 
-- per account: ``LOGIN_FAILURES_PER_ACCOUNT`` failures locks that email out, whether or not a
-  member has it, so a lockout says nothing about which accounts exist;
-- per client address: ``LOGIN_FAILURES_PER_CLIENT`` failures, wrong captchas included, locks the
-  address out of sign-in and sign-up.
+- per account: at most ``LOGIN_FAILURES_PER_ACCOUNT`` password checks. A check is *reserved*
+  before the password is looked at and given back when the password was right, so a burst of
+  concurrent attempts cannot check more passwords than the limit. Unknown emails count exactly
+  like real ones, so a lockout says nothing about which accounts exist.
+- per client address: ``LOGIN_FAILURES_PER_CLIENT`` failures (password checks, wrong captchas,
+  sign-ups with a taken email) lock the address out of sign-in and sign-up.
+- per remembered device: a browser that signed in to an account before holds a signed device
+  token for it (OWASP's "device cookie"). Its attempts at that account are not blocked by the
+  account-wide lockout, so an attacker cannot lock the owner out; they have their own budget of
+  ``DEVICE_FAILURES`` checks, and a wrong password there counts against it.
 
-Axes compares every lockout group against one limit. ``TieredLimits`` expresses each group's count
-in units of the account limit (``count * account_limit // group_limit``), which reaches the account
-limit exactly when the count reaches the group's own limit.
-
-The captcha image endpoint is limited separately, per client address and minute, by a counter in
-the shared cache.
+A failure that reaches a limit is answered like any other (the contract's messages); the attempts
+after it are refused with the lockout message and 429 (``ratelimit.respond_429``).
 """
 
 from __future__ import annotations
 
 import ipaddress
-import logging
-import math
-import time
-from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+import secrets
+from dataclasses import dataclass, field
 
-from axes.handlers.cache import AxesCacheHandler
-from axes.handlers.database import AxesDatabaseHandler
-from axes.handlers.proxy import AxesProxyHandler
-from axes.helpers import get_client_cache_keys, get_failure_limit, get_lockout_parameters
-from django.contrib.auth.signals import user_login_failed
-from django.core.cache import cache
-from django.db.models import Sum
+from django.conf import settings
+from django.core import signing
 from django.http import HttpRequest, HttpResponse
 
+from member import ratelimit
 from member.conf import member_settings
+from member.emails import normalise_email_for_lookup
+from member.ratelimit import Refusal
 
-logger = logging.getLogger(__name__)
-
-ACCOUNT = "username"
-CLIENT = "ip_address"
-# Axes' username column is this long; longer input is cut rather than refused.
-ACCOUNT_KEY_LENGTH = 255
+# Keys are bounded: a counter key is at most 255 characters.
+ACCOUNT_KEY_LENGTH = 200
+DEVICE_COOKIE = "member_device"
+DEVICE_SALT = "member.throttle.device"
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -67,132 +61,132 @@ def client_ip(request: HttpRequest) -> str:
         return remote
 
 
-def account_key(request: HttpRequest | None, credentials: dict | None = None) -> str | None:
-    """The account a sign-in attempt is for: its email, lower-cased like the member lookup."""
-    email = None
-    if credentials:
-        email = credentials.get("email", credentials.get("username"))
-    elif request is not None and request.method == "POST":
-        email = request.POST.get("useremail")
+def account_key(email: object) -> str | None:
+    """The account an attempt is for: its email as sign-in looks it up, or ``None`` without one."""
     if not isinstance(email, str) or not email.strip():
         return None
-    return email.strip().lower()[:ACCOUNT_KEY_LENGTH]
+    return normalise_email_for_lookup(email)[:ACCOUNT_KEY_LENGTH]
 
 
-def lockout_groups(request_or_attempt: Any, credentials: dict | None = None) -> list[list[str]]:
-    """Per account and per client; an attempt without an email counts for its client only."""
-    if credentials is not None:
-        has_account = account_key(None, credentials) is not None
+def _window() -> int:
+    return member_settings.LOGIN_FAILURE_WINDOW
+
+
+def _client_counter(request: HttpRequest) -> str:
+    return f"signin:client:{client_ip(request)}"
+
+
+def _account_counter(account: str) -> str:
+    return f"signin:account:{account}"
+
+
+def _device_counter(account: str, device: str) -> str:
+    return f"signin:device:{device}:{account}"[:255]
+
+
+def client_refusal(request: HttpRequest) -> Refusal | None:
+    """Whether this client address is locked out of sign-in and sign-up."""
+    return ratelimit.exhausted(
+        _client_counter(request), limit=member_settings.LOGIN_FAILURES_PER_CLIENT
+    )
+
+
+def count_client_failure(request: HttpRequest) -> Refusal | None:
+    """Count a failure against the client address only (a wrong captcha, a taken email).
+
+    Returns a refusal only when the address was already past its limit (a concurrent burst).
+    """
+    return ratelimit.consume(
+        _client_counter(request),
+        limit=member_settings.LOGIN_FAILURES_PER_CLIENT,
+        window=_window(),
+    )
+
+
+@dataclass
+class Reservation:
+    """Password checks taken from the counters; ``release()`` gives them back on success."""
+
+    keys: list[str] = field(default_factory=list)
+
+    def release(self) -> None:
+        for key in self.keys:
+            ratelimit.release(key)
+        self.keys.clear()
+
+
+def reserve_password_check(request: HttpRequest, email: str) -> Reservation | Refusal:
+    """Take one password check for ``email``'s account (or its remembered device) and client.
+
+    Call it before the password is looked at; release the reservation when the password was
+    right. A refusal means the password must not be checked.
+    """
+    account = account_key(email) or ""
+    device = device_id(request, account)
+    if device:
+        own_key, own_limit = _device_counter(account, device), member_settings.DEVICE_FAILURES
     else:
-        has_account = bool(getattr(request_or_attempt, "username", None)) or (
-            isinstance(request_or_attempt, HttpRequest)
-            and account_key(request_or_attempt) is not None
-        )
-    return [[ACCOUNT], [CLIENT]] if has_account else [[CLIENT]]
+        own_key, own_limit = _account_counter(account), member_settings.LOGIN_FAILURES_PER_ACCOUNT
+    refusal = ratelimit.consume(own_key, limit=own_limit, window=_window())
+    if refusal:
+        return refusal
+    client_key = _client_counter(request)
+    refusal = ratelimit.consume(
+        client_key, limit=member_settings.LOGIN_FAILURES_PER_CLIENT, window=_window()
+    )
+    if refusal:
+        ratelimit.release(own_key)
+        return refusal
+    return Reservation([own_key, client_key])
 
 
-def account_failure_limit(request: HttpRequest | None, credentials: dict | None = None) -> int:
-    return member_settings.LOGIN_FAILURES_PER_ACCOUNT
+def reset_account(email: str) -> None:
+    """Lift ``email``'s account-wide lockout (e.g. after the owner reset the password)."""
+    account = account_key(email)
+    if account:
+        ratelimit.reset(_account_counter(account))
 
 
-def failure_window(request: HttpRequest | None = None) -> timedelta:
-    return timedelta(seconds=member_settings.LOGIN_FAILURE_WINDOW)
-
-
-class TieredLimits:
-    """Axes handler mixin: each lockout group is held to its own limit (see the module doc)."""
-
-    def group_failure_counts(self, request: HttpRequest, credentials: dict | None) -> list[int]:
-        raise NotImplementedError
-
-    def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
-        account_limit = get_failure_limit(request, credentials)
-        limits = {
-            ACCOUNT: member_settings.LOGIN_FAILURES_PER_ACCOUNT,
-            CLIENT: member_settings.LOGIN_FAILURES_PER_CLIENT,
-        }
-        groups = get_lockout_parameters(request, credentials)
-        counts = self.group_failure_counts(request, credentials)
-        return max(
-            (
-                count * account_limit // max(limits[group[0]], 1)
-                for group, count in zip(groups, counts, strict=True)
-            ),
-            default=0,
-        )
-
-
-class DatabaseTieredLimitsHandler(TieredLimits, AxesDatabaseHandler):
-    def group_failure_counts(self, request: HttpRequest, credentials: dict | None) -> list[int]:
-        return [
-            attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0
-            for attempts in self.get_user_attempts(request, credentials)
-        ]
-
-
-class CacheTieredLimitsHandler(TieredLimits, AxesCacheHandler):
-    def group_failure_counts(self, request: HttpRequest, credentials: dict | None) -> list[int]:
-        return [self.cache.get(key, 0) for key in get_client_cache_keys(request, credentials)]
-
-
-def is_locked_out(request: HttpRequest, email: str | None = None) -> bool:
-    """Whether sign-in is refused for this client, and for ``email``'s account when given."""
-    return not AxesProxyHandler.is_allowed(request, {"email": email})
-
-
-def record_client_failure(request: HttpRequest) -> None:
-    """Count a failure against the client address only, never against an account.
-
-    For a wrong captcha (no password was checked) and for a sign-up with a taken email (which
-    would otherwise let a client test email after email).
-    """
-    user_login_failed.send(sender=__name__, credentials={"email": None}, request=request)
-
-
-def lockout_response(
-    request: HttpRequest, original_response: HttpResponse | None, credentials: dict | None
-) -> HttpResponse:
-    """Axes' lockout response: the page as the view made it.
-
-    Axes calls this for the failure that reaches a limit, too; that attempt was checked like any
-    other and its page says why it failed (the contract's messages). The refusals that follow are
-    the forms' ``locked_out`` error, which the views mark with ``mark_locked_out``.
-    """
-    return original_response if original_response is not None else mark_locked_out(HttpResponse())
-
-
-def mark_locked_out(response: HttpResponse) -> HttpResponse:
-    """429 with ``Retry-After``: sign-in is refused for this account or client for a while."""
-    response.status_code = 429
-    response["Retry-After"] = str(member_settings.LOGIN_FAILURE_WINDOW)
-    return response
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    limited: bool
-    retry_after: int = 0
-
-
-def hit_captcha_rate_limit(request: HttpRequest, *, now: float | None = None) -> RateLimit:
-    """Count one captcha image for this client in the current minute; over the limit is refused.
-
-    A fixed one-minute window in the shared cache. With the database cache two workers can race
-    on one increment and let an image or two more through; Redis increments atomically.
-    """
-    limit = member_settings.CAPTCHA_RATE_LIMIT
-    if not limit:
-        return RateLimit(limited=False)
-    window = 60
-    now = time.time() if now is None else now
-    window_start = math.floor(now / window) * window
-    key = f"member:captcha-rate:{client_ip(request)}:{window_start}"
-    cache.add(key, 0, timeout=window + 5)
+def device_id(request: HttpRequest, account: str) -> str | None:
+    """The id of the device token this browser holds for ``account``, if it holds a valid one."""
+    token = request.COOKIES.get(DEVICE_COOKIE)
+    if not token or not account:
+        return None
     try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr: this hit starts the count again
-        cache.set(key, 1, timeout=window + 5)
-        count = 1
-    if count > limit:
-        return RateLimit(limited=True, retry_after=max(1, math.ceil(window_start + window - now)))
-    return RateLimit(limited=False)
+        claims = signing.loads(token, salt=DEVICE_SALT, max_age=member_settings.DEVICE_TOKEN_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(claims, dict) or claims.get("account") != account:
+        return None
+    device = claims.get("device")
+    return device if isinstance(device, str) and device else None
+
+
+def remember_device(request: HttpRequest, response: HttpResponse, email: str) -> None:
+    """After a successful sign-in: give this browser a device token for the account.
+
+    A browser that already holds a valid token for the account keeps its device id (and budget).
+    """
+    account = account_key(email)
+    if not account:
+        return
+    device = device_id(request, account) or secrets.token_urlsafe(12)
+    token = signing.dumps({"account": account, "device": device}, salt=DEVICE_SALT)
+    response.set_cookie(
+        DEVICE_COOKIE,
+        token,
+        max_age=member_settings.DEVICE_TOKEN_AGE,
+        httponly=True,
+        secure=settings.SESSION_COOKIE_SECURE,
+        samesite="Lax",
+    )
+
+
+def captcha_image_refusal(request: HttpRequest, *, now: float | None = None) -> Refusal | None:
+    """Count one captcha image for this client address; past the per-minute limit, a refusal."""
+    return ratelimit.consume(
+        f"captcha-images:{client_ip(request)}",
+        limit=member_settings.CAPTCHA_RATE_LIMIT,
+        window=60,
+        now=now,
+    )

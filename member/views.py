@@ -22,11 +22,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 from member import captcha, throttle
 from member.conf import member_settings
 from member.forms import LoginForm, RegisterForm
+from member.ratelimit import respond_429
 from member.services import EmailTaken, member_create
 
 logger = logging.getLogger(__name__)
 
 SIGNED_IN_MESSAGE = _("Signed in.")
+TOO_MANY_IMAGES = _("Too many captcha images. Please wait a moment.")
+PLAIN_TEXT = "text/plain; charset=utf-8"
+SESSION_EXPIRY_KEY = "_session_expiry"  # where Django's set_expiry() keeps its value
 
 
 @require_GET
@@ -36,16 +40,14 @@ def captcha_image(request: HttpRequest) -> HttpResponse:
 
     Rate-limited per client address: every anonymous call creates or updates a session row.
     """
-    rate = throttle.hit_captcha_rate_limit(request)
-    if rate.limited:
-        response = HttpResponse(
-            _("Too many captcha images. Please wait a moment."),
-            status=429,
-            content_type="text/plain; charset=utf-8",
-        )
-        response["Retry-After"] = str(rate.retry_after)
-        return response
+    refusal = throttle.captcha_image_refusal(request)
+    if refusal:
+        return respond_429(refusal, HttpResponse(TOO_MANY_IMAGES, content_type=PLAIN_TEXT))
     answer = captcha.make_challenge(request.session)
+    if not request.session.keys() - {captcha.SESSION_KEY, SESSION_EXPIRY_KEY}:
+        # A session that holds nothing but the challenge ends with it, so the rows that robots'
+        # image requests make are cleared by ``clearsessions`` within minutes, not weeks.
+        request.session.set_expiry(member_settings.CAPTCHA_TIMEOUT)
     return HttpResponse(captcha.render(answer), content_type="image/png")
 
 
@@ -73,13 +75,15 @@ class MemberLoginView(LoginView):
         remember = form.cleaned_data["rememberme"]
         self.request.session.set_expiry(member_settings.REMEMBER_ME_AGE if remember else 0)
         messages.success(self.request, SIGNED_IN_MESSAGE)
-        return HttpResponseRedirect(self.get_success_url())
+        response = HttpResponseRedirect(self.get_success_url())
+        throttle.remember_device(self.request, response, form.cleaned_data["useremail"])
+        return response
 
     def form_invalid(self, form: LoginForm) -> HttpResponse:
         form.clear_secrets()
         log_sign_in(self.request, failure_reason(form))
         response = super().form_invalid(form)
-        return throttle.mark_locked_out(response) if form.locked_out else response
+        return respond_429(form.refusal, response) if form.refusal else response
 
 
 @sensitive_post_parameters("userpassword", "userpassword2", "captcha")
@@ -95,8 +99,8 @@ def register(request: HttpRequest) -> HttpResponse:
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["userpassword"],
             )
-        except EmailTaken:
-            form.add_error("useremail", form.error_messages["email_taken"])
+        except EmailTaken:  # a concurrent sign-up took the email after the form's check
+            form.email_taken()
         else:
             login(request, member, backend="django.contrib.auth.backends.ModelBackend")
             request.session.set_expiry(0)  # no "remember me" on sign-up: ends with the browser
@@ -106,7 +110,7 @@ def register(request: HttpRequest) -> HttpResponse:
         return render(request, "member/register.html", {"form": form})
     form.clear_secrets()
     response = render(request, "member/register.html", {"form": form})
-    return throttle.mark_locked_out(response) if form.locked_out else response
+    return respond_429(form.refusal, response) if form.refusal else response
 
 
 def failure_reason(form: LoginForm) -> str:
@@ -121,7 +125,7 @@ def log_sign_in(request: HttpRequest, outcome: str) -> None:
     logger.info(
         "sign-in %s account=%r client=%s",
         outcome,
-        throttle.account_key(request),
+        throttle.account_key(request.POST.get("useremail")),
         throttle.client_ip(request),
     )
 

@@ -66,7 +66,6 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "axes",
     "csp",
 ]
 if DEBUG:
@@ -85,8 +84,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    # Last, as its documentation asks: it turns a lockout into axes' lockout response.
-    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "memberproj.urls"
@@ -143,11 +140,7 @@ else:
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_USER_MODEL = "member.Member"
-AUTHENTICATION_BACKENDS = [
-    # Refuses locked-out accounts and clients before any password is checked.
-    "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "member:login"
 LOGIN_REDIRECT_URL = "member:home"
 LOGOUT_REDIRECT_URL = "member:login"
@@ -209,25 +202,6 @@ elif MEMBER_CAPTCHA_DEBUG_HOOK and DEBUG:
     # images a minute than a visitor does. With DEBUG off the limit stays unless set explicitly.
     MEMBER_CAPTCHA_RATE_LIMIT = 0
 
-# Sign-in throttling with django-axes; the limits themselves are member settings (member/conf.py),
-# applied by member.throttle.
-AXES_HANDLER = (
-    "member.throttle.CacheTieredLimitsHandler"
-    if REDIS_URL
-    else "member.throttle.DatabaseTieredLimitsHandler"
-)
-AXES_FAILURE_LIMIT = "member.throttle.account_failure_limit"
-AXES_COOLOFF_TIME = "member.throttle.failure_window"
-AXES_LOCKOUT_PARAMETERS = "member.throttle.lockout_groups"
-AXES_USERNAME_CALLABLE = "member.throttle.account_key"
-AXES_CLIENT_IP_CALLABLE = "member.throttle.client_ip"
-AXES_LOCKOUT_CALLABLE = "member.throttle.lockout_response"
-AXES_PASSWORD_FORM_FIELD = "userpassword"  # noqa: S105  (a field name)
-AXES_SENSITIVE_PARAMETERS = ["userpassword", "userpassword2", "captcha", "csrfmiddlewaretoken"]
-# A success must not wipe the client's failures: an attacker would sign in to their own account
-# to reset the per-address count.
-AXES_RESET_ON_SUCCESS = False
-AXES_VERBOSE = False
 if os.environ.get("MEMBER_TRUSTED_PROXY_COUNT", "").strip():
     MEMBER_TRUSTED_PROXY_COUNT = env_int("MEMBER_TRUSTED_PROXY_COUNT", default=0)
 

@@ -22,8 +22,10 @@ def test_member_is_the_user_model() -> None:
 
 
 def test_create_user_needs_an_email(fast_password_hasher: None) -> None:
-    with pytest.raises(ValueError, match="email"):
+    with pytest.raises(ValidationError):
         Member.objects.create_user("", "a-password-1", username="Nobody")
+
+    assert not Member.objects.exists()
 
 
 def test_email_is_looked_up_ignoring_case(member: Member) -> None:

@@ -1,0 +1,196 @@
+"""One way to refuse for a while: atomic counters with a fixed window, and one 429 shape.
+
+``consume(key, limit=…, window=…)`` takes one unit from ``key``'s budget and returns ``None``, or a
+``Refusal`` (with the seconds left in the window) once ``limit`` units are taken. Every limit of
+the site goes through it: captcha images per address, password checks per account, failures per
+address, attempts per remembered device. ``release()`` gives a unit back (a sign-in that turned
+out right); ``reset()`` forgets a key (a password reset lifts the account's lockout).
+
+Taking a unit is one atomic step in the store every app server shares, so a burst of concurrent
+requests can never take more than ``limit`` units (allauth's ``core/ratelimit.py`` is the model;
+its cache ``incr`` is not atomic on Django's database cache, hence the two stores below):
+
+- Redis (when the default cache is Redis): ``INCR`` and ``EXPIRE … NX`` in one ``MULTI``; a count
+  past the limit is refused, so exactly ``limit`` increments are let through.
+- otherwise the database (SQLite or PostgreSQL): ``UPDATE … SET count = count + 1 WHERE key = …
+  AND count < limit AND expires_at > now``. PostgreSQL re-checks the ``WHERE`` on the locked row,
+  SQLite has one writer at a time, so the row count says whether this request got a unit; a new
+  window is an ``INSERT`` that the primary key lets only one request win.
+
+Time is injectable (``now=``) in the database store, so windows are tested without sleeping.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from member.models import ThrottleCounter
+
+TOO_MANY_REQUESTS = _("Too many requests. Please wait a moment.")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A limit was reached: come back in ``retry_after`` seconds (at least 1)."""
+
+    retry_after: int
+
+    @property
+    def minutes(self) -> int:
+        return max(1, math.ceil(self.retry_after / 60))
+
+
+class CounterStore(Protocol):
+    def consume(self, key: str, limit: int, window: int, now: float) -> Refusal | None: ...
+    def exhausted(self, key: str, limit: int, now: float) -> Refusal | None: ...
+    def release(self, key: str) -> None: ...
+    def reset(self, key: str) -> None: ...
+    def reset_all(self) -> None: ...
+
+
+class DatabaseCounters:
+    """Counters as rows of ``member.ThrottleCounter``; see the module docstring for atomicity."""
+
+    def consume(self, key: str, limit: int, window: int, now: float) -> Refusal | None:
+        for _attempt in range(3):
+            with transaction.atomic():
+                taken = ThrottleCounter.objects.filter(
+                    key=key, expires_at__gt=now, count__lt=limit
+                ).update(count=F("count") + 1)
+                if taken:
+                    return None
+                refusal = self.exhausted(key, limit, now)
+                if refusal:
+                    return refusal
+                # No current window: start one. Of concurrent starters the primary key lets one
+                # insert; the others go round again and count in its window.
+                ThrottleCounter.objects.filter(key=key, expires_at__lte=now).delete()
+                try:
+                    with transaction.atomic():
+                        ThrottleCounter.objects.create(key=key, count=1, expires_at=now + window)
+                except IntegrityError:
+                    continue
+                return None
+        return Refusal(retry_after=1)  # three lost races in a row: a burst; refuse this one
+
+    def exhausted(self, key: str, limit: int, now: float) -> Refusal | None:
+        row = (
+            ThrottleCounter.objects.filter(key=key, expires_at__gt=now, count__gte=limit)
+            .values_list("expires_at", flat=True)
+            .first()
+        )
+        return None if row is None else Refusal(retry_after=max(1, math.ceil(row - now)))
+
+    def release(self, key: str) -> None:
+        ThrottleCounter.objects.filter(key=key, count__gt=0).update(count=F("count") - 1)
+
+    def reset(self, key: str) -> None:
+        ThrottleCounter.objects.filter(key=key).delete()
+
+    def reset_all(self) -> None:
+        ThrottleCounter.objects.all().delete()
+
+
+class RedisCounters:
+    """Counters as Redis integers under the cache's key prefix, expiring with their window."""
+
+    def __init__(self, redis_cache: RedisCache):
+        self.cache = redis_cache
+
+    def _client_and_key(self, key: str) -> tuple[object, str]:
+        full_key = self.cache.make_and_validate_key(f"member:ratelimit:{key}")
+        return self.cache._cache.get_client(full_key, write=True), full_key
+
+    def consume(self, key: str, limit: int, window: int, now: float) -> Refusal | None:
+        client, full_key = self._client_and_key(key)
+        pipe = client.pipeline(transaction=True)
+        pipe.incr(full_key)
+        pipe.expire(full_key, window, nx=True)
+        pipe.ttl(full_key)
+        count, _set, ttl = pipe.execute()
+        if count > limit:
+            return Refusal(retry_after=max(1, ttl))
+        return None
+
+    def exhausted(self, key: str, limit: int, now: float) -> Refusal | None:
+        client, full_key = self._client_and_key(key)
+        pipe = client.pipeline(transaction=True)
+        pipe.get(full_key)
+        pipe.ttl(full_key)
+        count, ttl = pipe.execute()
+        if count is not None and int(count) >= limit:
+            return Refusal(retry_after=max(1, ttl))
+        return None
+
+    def release(self, key: str) -> None:
+        client, full_key = self._client_and_key(key)
+        # Only an existing counter is given back to: DECR on a missing key would create one
+        # without an expiry.
+        if client.exists(full_key):
+            client.decr(full_key)
+
+    def reset(self, key: str) -> None:
+        client, full_key = self._client_and_key(key)
+        client.delete(full_key)
+
+    def reset_all(self) -> None:
+        client, pattern = self._client_and_key("*")
+        for full_key in client.scan_iter(match=pattern):
+            client.delete(full_key)
+
+
+def counters() -> CounterStore:
+    """The store every app server shares: Redis if the default cache is Redis, else the database."""
+    shared_cache = caches["default"]
+    if isinstance(shared_cache, RedisCache):
+        return RedisCounters(shared_cache)
+    return DatabaseCounters()
+
+
+def consume(key: str, *, limit: int, window: int, now: float | None = None) -> Refusal | None:
+    """Take one unit of ``key``'s budget of ``limit`` per ``window`` seconds; ``0`` is unlimited."""
+    if limit <= 0:
+        return None
+    return counters().consume(key, limit, window, time.time() if now is None else now)
+
+
+def exhausted(key: str, *, limit: int, now: float | None = None) -> Refusal | None:
+    """Whether ``key``'s budget is used up, without taking from it."""
+    if limit <= 0:
+        return None
+    return counters().exhausted(key, limit, time.time() if now is None else now)
+
+
+def release(key: str) -> None:
+    """Give back one unit taken by ``consume`` (the attempt turned out not to count)."""
+    counters().release(key)
+
+
+def reset(key: str) -> None:
+    """Forget ``key``'s count: its limit starts afresh."""
+    counters().reset(key)
+
+
+def reset_all() -> None:
+    """Forget every counter: every lockout and limit starts afresh."""
+    counters().reset_all()
+
+
+def respond_429(refusal: Refusal, response: HttpResponse | None = None) -> HttpResponse:
+    """Every refusal has one shape: status 429, ``Retry-After`` with the seconds actually left,
+    and ``response`` (the page that says why, in the visitor's language) or a short text."""
+    if response is None:
+        response = HttpResponse(TOO_MANY_REQUESTS, content_type="text/plain; charset=utf-8")
+    response.status_code = 429
+    response["Retry-After"] = str(refusal.retry_after)
+    return response
