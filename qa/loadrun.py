@@ -105,7 +105,9 @@ class Site:
         return f"https://{self.host}:{self.port}"
 
 
-def site_environment(workdir: Path) -> dict[str, str]:
+def site_environment(workdir: Path, backend: dict[str, str] | None = None) -> dict[str, str]:
+    """The app server's environment: production settings on ``backend``'s database and cache
+    (``DATABASE_URL``, ``REDIS_URL``), a fresh SQLite file in ``workdir`` by default."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": os.pathsep.join([str(workdir), str(ROOT)]),
@@ -116,15 +118,18 @@ def site_environment(workdir: Path) -> dict[str, str]:
         "DJANGO_ALLOWED_HOSTS": HOST,
         "MEMBER_CAPTCHA_DEBUG_HOOK": "1",
         "MEMBER_CAPTCHA_RATE_LIMIT": "0",
+        **(backend or {}),
     }
 
 
-def prepare_site(workdir: Path, *, members: int) -> dict[str, str]:
+def prepare_site(
+    workdir: Path, *, members: int, backend: dict[str, str] | None = None
+) -> dict[str, str]:
     """Database, cache table, static files and ``members`` members in ``workdir``."""
     (workdir / "load_settings.py").write_text(
         SETTINGS_MODULE.format(static_root=str(workdir / "static"))
     )
-    environment = site_environment(workdir)
+    environment = site_environment(workdir, backend)
     script = PREPARE.format(password=LOAD_PASSWORD, count=members)
     result = subprocess.run(  # noqa: S603  (our own interpreter and manage.py)
         [sys.executable, str(ROOT / "manage.py"), "shell", "-c", script],
@@ -141,30 +146,54 @@ def prepare_site(workdir: Path, *, members: int) -> dict[str, str]:
     return environment
 
 
+def server_command(kind: str, port: int, *, workers: int, threads: int) -> list[str]:
+    """gunicorn (sync workers, or gthread with ``threads > 1``) or Django's threaded runserver."""
+    if kind == "runserver":
+        manage = str(ROOT / "manage.py")
+        return [sys.executable, manage, "runserver", f"{HOST}:{port}", "--noreload"]
+    if kind != "gunicorn":
+        raise ValueError(f"unknown server kind {kind!r}")
+    return [
+        str(BIN / "gunicorn"),
+        "memberproj.wsgi:application",
+        "--workers",
+        str(workers),
+        *(["--threads", str(threads), "--worker-class", "gthread"] if threads > 1 else []),
+        "--bind",
+        f"{HOST}:{port}",
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "5",
+        # gunicorn 27 shares one control socket path between instances by default.
+        "--no-control-socket",
+    ]
+
+
 @contextmanager
-def serve_site(*, members: int = 16, workers: int = 3) -> Iterator[Site]:
-    """A prepared site under gunicorn; stopped (and its files removed) however the block ends."""
+def serve_site(
+    *,
+    members: int = 16,
+    workers: int = 3,
+    threads: int = 1,
+    kind: str = "gunicorn",
+    backend: dict[str, str] | None = None,
+) -> Iterator[Site]:
+    """A prepared site under gunicorn or runserver; stopped (and its files removed) after.
+
+    runserver is Django's development server (``DJANGO_DEBUG=1``, a thread per request), what
+    ``make run`` serves; gunicorn runs production style.
+    """
     with tempfile.TemporaryDirectory(prefix="member-load-") as directory:
         workdir = Path(directory)
-        environment = prepare_site(workdir, members=members)
+        environment = prepare_site(workdir, members=members, backend=backend)
+        if kind == "runserver":
+            environment["DJANGO_DEBUG"] = "1"
         port = free_port()
-        log = workdir / "gunicorn.log"
+        log = workdir / "server.log"
         with log.open("wb") as log_file:
-            server = subprocess.Popen(  # noqa: S603  (gunicorn from our own virtualenv)
-                [
-                    str(BIN / "gunicorn"),
-                    "memberproj.wsgi:application",
-                    "--workers",
-                    str(workers),
-                    "--bind",
-                    f"{HOST}:{port}",
-                    "--timeout",
-                    "60",
-                    "--graceful-timeout",
-                    "5",
-                    # gunicorn 27 shares one control socket path between instances by default.
-                    "--no-control-socket",
-                ],
+            server = subprocess.Popen(  # noqa: S603  (our own virtualenv's servers)
+                server_command(kind, port, workers=workers, threads=threads),
                 cwd=ROOT,
                 env=environment,
                 stdout=log_file,
@@ -196,14 +225,14 @@ def wait_until_ready(site: Site, server: subprocess.Popen) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited ({server.returncode}):\n{site.log.read_text()}")
+            raise RuntimeError(f"the server exited ({server.returncode}):\n{site.log.read_text()}")
         try:
             if Visitor(site).get("/member/login/").status == 200:
                 return
         except OSError:
             pass
         time.sleep(0.05)
-    raise RuntimeError(f"gunicorn did not answer in {READY_TIMEOUT} s:\n{site.log.read_text()}")
+    raise RuntimeError(f"the server did not answer in {READY_TIMEOUT} s:\n{site.log.read_text()}")
 
 
 @dataclass

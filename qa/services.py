@@ -1,0 +1,230 @@
+"""Throwaway real servers for tests: Debian's PostgreSQL 15 and Redis, on loopback, in temp dirs.
+
+No Docker and no network: each server is a child process on a free 127.0.0.1 port with its data in
+a temporary directory, stopped (and its files removed) when its ``with`` block ends. Own helpers
+rather than pytest-postgresql / pytest-redis: the same code starts the servers for pytest
+fixtures, for ``bench/`` and for the app servers the race and load tests run, and both plugins
+would still need the ``runuser`` wrapper PostgreSQL's ``initdb`` wants as root.
+
+Only the standard library.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+HOST = "127.0.0.1"
+POSTGRES_BIN = Path(os.environ.get("POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
+REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
+START_TIMEOUT = 30.0  # seconds for a server to accept connections
+
+
+class ServiceUnavailable(RuntimeError):
+    """A server this machine should have is missing or would not start."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServiceUnavailable(f"exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with socket.create_connection((HOST, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.02)
+    raise ServiceUnavailable(f"did not listen on port {port} in {START_TIMEOUT} s")
+
+
+def _as_postgres_user() -> dict[str, object]:
+    """``initdb`` and ``postgres`` refuse to run as root: as root, run them as ``postgres``.
+
+    (What ``runuser -u postgres --`` does, but without a wrapper process between the signal a
+    test sends and the server.)
+    """
+    if os.geteuid() != 0:
+        return {}
+    return {"user": "postgres", "group": "postgres", "extra_groups": []}
+
+
+@dataclass
+class PostgresServer:
+    """A PostgreSQL cluster in ``directory``, listening on ``port``; ``fsync`` off (throwaway)."""
+
+    directory: Path
+    port: int
+    process: subprocess.Popen | None = None
+
+    @property
+    def log(self) -> Path:
+        return self.directory / "postgres.log"
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgres://postgres@{HOST}:{self.port}/{database}"
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603  (Debian's server binary)
+                [
+                    str(POSTGRES_BIN / "postgres"),
+                    "-D",
+                    str(self.directory / "data"),
+                    "-h",
+                    HOST,
+                    "-p",
+                    str(self.port),
+                    "-k",
+                    str(self.directory),
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                    "-c",
+                    "max_connections=200",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                **_as_postgres_user(),
+            )
+        wait_for_port(self.port, self.process, self.log)
+
+    def stop(self) -> None:
+        _terminate(self.process)
+        self.process = None
+
+    def create_database(self, name: str) -> str:
+        """A new empty database; returns its URL."""
+        address = ["-h", HOST, "-p", str(self.port), "-U", "postgres"]
+        subprocess.run(  # noqa: S603
+            [str(POSTGRES_BIN / "createdb"), *address, name],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+        return self.url(name)
+
+
+@contextmanager
+def postgres_server() -> Iterator[PostgresServer]:
+    """A fresh cluster (``initdb``, trust authentication on loopback), stopped and removed after."""
+    if not (POSTGRES_BIN / "initdb").exists():
+        raise ServiceUnavailable(
+            f"PostgreSQL is not installed ({POSTGRES_BIN}): sudo apt-get install postgresql"
+        )
+    directory = Path(tempfile.mkdtemp(prefix="member-pg-"))
+    try:
+        if os.geteuid() == 0:
+            shutil.chown(directory, user="postgres", group="postgres")
+        result = subprocess.run(  # noqa: S603
+            [
+                str(POSTGRES_BIN / "initdb"),
+                "-D",
+                str(directory / "data"),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            **_as_postgres_user(),
+        )
+        if result.returncode != 0:
+            raise ServiceUnavailable(f"initdb failed:\n{result.stdout}{result.stderr}")
+        server = PostgresServer(directory=directory, port=free_port())
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@dataclass
+class RedisServer:
+    """``redis-server`` on ``port``, no persistence; ``stop()`` then ``start()`` keeps the port."""
+
+    directory: Path
+    port: int
+    process: subprocess.Popen | None = None
+
+    @property
+    def log(self) -> Path:
+        return self.directory / "redis.log"
+
+    def url(self, database: int = 0) -> str:
+        return f"redis://{HOST}:{self.port}/{database}"
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603
+                [
+                    REDIS_SERVER,
+                    "--bind",
+                    HOST,
+                    "--port",
+                    str(self.port),
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    str(self.directory),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_for_port(self.port, self.process, self.log)
+
+    def stop(self) -> None:
+        _terminate(self.process)
+        self.process = None
+
+
+@contextmanager
+def redis_server() -> Iterator[RedisServer]:
+    if not Path(REDIS_SERVER).exists():
+        raise ServiceUnavailable("Redis is not installed: sudo apt-get install redis-server")
+    directory = Path(tempfile.mkdtemp(prefix="member-redis-"))
+    server = RedisServer(directory=directory, port=free_port())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _terminate(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
