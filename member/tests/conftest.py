@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from importlib import import_module
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import cache
 
 from member.models import Member
 from member.tests.helpers import MEMBER_EMAIL, MEMBER_NAME, MEMBER_PASSWORD
+from qa.services import redis_server
 
 
 @pytest.fixture
@@ -35,3 +39,21 @@ def session_store(db: None) -> SessionBase:
     The answers it is bound to live in the shared cache, which is the database here.
     """
     return import_module(django_settings.SESSION_ENGINE).SessionStore()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """A throwaway real Redis server (Debian's ``redis-server``) for this test session."""
+    with redis_server() as server:
+        yield server.url()
+
+
+@pytest.fixture
+def redis_cache(redis_url: str, settings: Any) -> Iterator[None]:
+    """The default cache on the real Redis, as ``REDIS_URL`` makes it; emptied before and after."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
+    }
+    cache.clear()
+    yield
+    cache.clear()

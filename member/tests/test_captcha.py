@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from importlib import import_module
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.models import Session
 from django.core.cache import cache
+from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from member import captcha
 from member.tests.helpers import (
@@ -18,6 +22,7 @@ from member.tests.helpers import (
     PLANTED_ALPHABET,
     REGISTER_URL,
     plant_challenge,
+    post_login,
     session_answer,
 )
 
@@ -315,3 +320,32 @@ def test_captcha_works_with_a_bogus_session_cookie(client: Client) -> None:
 
     assert response.status_code == 200
     assert session_answer(client) is not None
+
+
+# Sessions that hold only a challenge
+
+
+@pytest.mark.django_db
+def test_a_session_made_for_an_image_ends_with_its_challenge(client: Client) -> None:
+    client.get(CAPTCHA_URL)
+
+    assert client.session.get_expiry_age() == 300
+    assert int(client.cookies[settings.SESSION_COOKIE_NAME]["max-age"]) == 300
+
+
+@pytest.mark.django_db
+def test_clearsessions_removes_image_sessions_once_their_challenge_expired(client: Client) -> None:
+    for _ in range(3):
+        Client().get(CAPTCHA_URL)
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+
+    call_command("clearsessions")
+
+    assert Session.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_signing_in_gives_the_session_its_own_lifetime(client: Client, member: Any) -> None:
+    post_login(client, remember=True)
+
+    assert client.session.get_expiry_age() == 7 * 24 * 60 * 60

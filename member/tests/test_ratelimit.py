@@ -1,0 +1,118 @@
+"""The one counting mechanism: a budget per key and window, taken atomically, in both stores."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from member import ratelimit
+from member.ratelimit import DatabaseCounters, RedisCounters
+
+NOW = 1_700_000_000.0
+
+
+@pytest.fixture(params=["database", "redis"])
+def store(request: pytest.FixtureRequest) -> Any:
+    """Each store the site can run on; the Redis one on a real Redis server."""
+    if request.param == "database":
+        request.getfixturevalue("db")
+        return "database"
+    request.getfixturevalue("redis_cache")
+    return "redis"
+
+
+def test_the_store_follows_the_default_cache(store: str) -> None:
+    expected = RedisCounters if store == "redis" else DatabaseCounters
+    assert isinstance(ratelimit.counters(), expected)
+
+
+def test_a_budget_of_three_lets_three_through_then_refuses(store: str) -> None:
+    results = [ratelimit.consume("k", limit=3, window=60) for _ in range(5)]
+
+    assert results[:3] == [None, None, None]
+    assert all(result is not None for result in results[3:])
+    assert 1 <= results[3].retry_after <= 60
+
+
+def test_released_units_can_be_taken_again(store: str) -> None:
+    for _ in range(3):
+        assert ratelimit.consume("k", limit=3, window=60) is None
+    ratelimit.release("k")
+
+    assert ratelimit.consume("k", limit=3, window=60) is None
+    assert ratelimit.consume("k", limit=3, window=60) is not None
+
+
+def test_exhausted_looks_without_taking(store: str) -> None:
+    assert ratelimit.exhausted("k", limit=2) is None
+    ratelimit.consume("k", limit=2, window=60)
+    assert ratelimit.exhausted("k", limit=2) is None
+    ratelimit.consume("k", limit=2, window=60)
+
+    assert ratelimit.exhausted("k", limit=2) is not None
+    assert ratelimit.exhausted("other", limit=2) is None
+
+
+def test_reset_starts_the_budget_afresh(store: str) -> None:
+    for _ in range(3):
+        ratelimit.consume("k", limit=2, window=60)
+    ratelimit.reset("k")
+
+    assert ratelimit.consume("k", limit=2, window=60) is None
+
+
+def test_reset_all_forgets_every_key(store: str) -> None:
+    for key in ("a", "b"):
+        for _ in range(2):
+            ratelimit.consume(key, limit=1, window=60)
+    ratelimit.reset_all()
+
+    assert ratelimit.consume("a", limit=1, window=60) is None
+    assert ratelimit.consume("b", limit=1, window=60) is None
+
+
+def test_zero_means_unlimited(store: str) -> None:
+    assert all(ratelimit.consume("k", limit=0, window=60) is None for _ in range(50))
+
+
+def test_threads_racing_for_one_budget_take_exactly_the_limit(redis_cache: None) -> None:
+    """Twenty threads at once against a budget of five (Redis; the database store is raced by
+    real servers in qa/tests/test_races.py, where each worker has its own connection)."""
+    start = threading.Barrier(20)
+    results: list[object] = []
+    lock = threading.Lock()
+
+    def take() -> None:
+        start.wait(timeout=10)
+        result = ratelimit.consume("burst", limit=5, window=60)
+        with lock:
+            results.append(result)
+
+    threads = [threading.Thread(target=take) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    assert results.count(None) == 5
+    assert len(results) == 20
+
+
+def test_database_window_ends_and_a_new_one_begins(db: None) -> None:
+    for offset in range(3):
+        ratelimit.consume("k", limit=3, window=60, now=NOW + offset)
+    refused = ratelimit.consume("k", limit=3, window=60, now=NOW + 30)
+
+    assert refused is not None
+    assert refused.retry_after == 30  # the window began at NOW and ends at NOW + 60
+    assert ratelimit.consume("k", limit=3, window=60, now=NOW + 60) is None
+
+
+def test_respond_429_has_one_shape() -> None:
+    response = ratelimit.respond_429(ratelimit.Refusal(retry_after=42))
+
+    assert response.status_code == 429
+    assert response["Retry-After"] == "42"
+    assert response["Content-Type"].startswith("text/plain")
