@@ -59,6 +59,9 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 INSTALLED_APPS = [
+    # Before staticfiles: runserver then leaves /static/ to WhiteNoise (as in production) instead
+    # of its own handler, which answers a path like /static/../x with a 500.
+    "whitenoise.runserver_nostatic",
     "member",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -74,6 +77,11 @@ if DEBUG:
     INSTALLED_APPS.append("qa")
 
 MIDDLEWARE = [
+    # Outermost, so every response gets their headers: static files, the 400 for an unknown Host
+    # (raised inside CommonMiddleware), 403, 404, 405, 429 and 500 pages alike.
+    "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "member.middleware.ErrorsNeverCachedMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -82,8 +90,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "memberproj.urls"
