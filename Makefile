@@ -14,12 +14,15 @@ PYTEST_ARGS ?= -n 2
 CHROME_BIN ?= /usr/bin/chromium
 CHROMEDRIVER ?= /usr/bin/chromedriver
 BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
+# Real servers the suite starts and stops itself (race tests, the Redis counter store).
+SERVICE_PACKAGES := postgresql redis-server
+POSTGRES_BIN ?= /usr/lib/postgresql/15/bin
 OCR_PACKAGES := tesseract-ocr
 export HOST PORT CHROME_BIN CHROMEDRIVER
 
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help run serve test lint format bench browser ocr clean
+.PHONY: help run serve test lint format bench browser services ocr clean
 
 help:
 	@echo "make run     development server at http://$(HOST):$(PORT)/member/login/ (demo member printed)"
@@ -72,6 +75,18 @@ browser:
 		exit 1; \
 	fi
 
+# Debian's PostgreSQL and Redis for the tests that run real servers, the same way.
+services:
+	@if [ -x "$(POSTGRES_BIN)/initdb" ] && [ -x /usr/bin/redis-server ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing $(SERVICE_PACKAGES) for the tests that run real servers"; \
+		export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends $(SERVICE_PACKAGES); \
+	else \
+		echo "The suite runs throwaway PostgreSQL and Redis servers. Install them with:" >&2; \
+		echo "  sudo apt-get install $(SERVICE_PACKAGES)" >&2; \
+		exit 1; \
+	fi
+
 # Debian's Tesseract for the OCR benchmark, the same way.
 ocr:
 	@if command -v tesseract >/dev/null; then exit 0; fi; \
@@ -97,7 +112,7 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(VENV)/.installed-test browser lint
+test: $(VENV)/.installed-test browser services lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
