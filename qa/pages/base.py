@@ -1,16 +1,17 @@
 """What every page object shares: the driver, the site's address and explicit waits.
 
-Page objects hold locators and actions, never assertions. An action waits for its own outcome and
-returns the page the browser is on afterwards; when the site answers with another page than the
-action promised, it raises ``UnexpectedPage`` saying what the browser shows instead, so a test
-fails with the site's message rather than a bare timeout.
+Page objects hold locators and actions, never assertions. Each page object says how to recognise
+itself (``_root``, an element only that page has); an action that leaves a page returns the page
+object for the page the browser reached. When that is not the page the action promised, it raises
+``UnexpectedPage`` saying what the browser shows instead, so a test fails with the site's message
+rather than a bare timeout.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 from urllib.parse import urlsplit
 
 from selenium.common.exceptions import (
@@ -26,6 +27,7 @@ from selenium.webdriver.support.wait import WebDriverWait
 
 Locator = tuple[str, str]
 T = TypeVar("T")
+P = TypeVar("P", bound="Page")
 
 # Seconds an action waits for its outcome. Generous: a page with an Argon2 check behind it takes
 # ~0.15 s, and even on a machine busy with other work well under 5 s; only a real fault gets here.
@@ -37,9 +39,20 @@ class UnexpectedPage(Exception):
 
 
 class Page:
-    """A page of the site at ``base_url``; subclasses set ``path`` and their private locators."""
+    """A page of the site at ``base_url``; subclasses set ``path``, ``_root`` and their locators.
+
+    Every subclass with a ``_root`` (an ``id`` locator) is known to ``landed_page()``: the base
+    class never names its subclasses, they register themselves.
+    """
 
     path: ClassVar[str] = "/"
+    _root: ClassVar[Locator | None] = None
+    _known: ClassVar[list[type[Page]]] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("_root") is not None:
+            Page._known.append(cls)
 
     def __init__(self, driver: WebDriver, base_url: str, *, timeout: float = DEFAULT_TIMEOUT):
         self.driver = driver
@@ -104,6 +117,12 @@ class Page:
     def find(self, locator: Locator) -> WebElement:
         return self.driver.find_element(*locator)
 
+    def replace_text(self, locator: Locator, text: str) -> None:
+        """Empty the field at ``locator`` and type ``text`` into it, as a person would."""
+        field = self.find(locator)
+        field.clear()
+        field.send_keys(text)
+
     def find_all(self, locator: Locator) -> list[WebElement]:
         return self.driver.find_elements(*locator)
 
@@ -116,21 +135,43 @@ class Page:
     def run_script(self, script: str, *args: Any) -> Any:
         return self.driver.execute_script(script, *args)
 
-    def _submit(self, trigger: Callable[[], Any], action: str) -> str:
-        """Run ``trigger`` (a click, a key press), wait for the next document, say which it is.
+    def _submit(self, trigger: Callable[[], Any], action: str) -> Page:
+        """Run ``trigger`` (a click, a key press), wait for the next document, return its page.
 
-        Returns ``"home"``, ``"login"``, ``"register"`` or ``"other: <title>"``. The current
-        document gets a token first; the next page is the first fully loaded document without it
-        (its captcha image included, since images hold the load event). A token rather than an
-        element's staleness: ChromeDriver may answer a question about an element of a document
-        being replaced with an inspector error instead of "stale element".
+        The current document gets a token first; the next page is the first fully loaded document
+        without it (its captcha image included, since images hold the load event), recognised by
+        the ``_root`` of a known page object. A token rather than an element's staleness:
+        ChromeDriver may answer a question about an element of a document being replaced with an
+        inspector error instead of "stale element".
         """
         token = secrets.token_hex(8)
         self.run_script("window.__qaSubmitToken = arguments[0];", token)
         trigger()
-        return self.wait_until(
-            lambda driver: driver.execute_script(_WHICH_PAGE, token), f"{action}: no new page"
+        roots = [page.__dict__["_root"][1] for page in Page._known]
+        found = self.wait_until(
+            lambda driver: driver.execute_script(_WHICH_PAGE, token, roots),
+            f"{action}: no new page",
         )
+        for page in Page._known:
+            if page.__dict__["_root"][1] == found:
+                return page(self.driver, self.base_url, timeout=self.timeout)
+        return OtherPage(self.driver, self.base_url, timeout=self.timeout, title=found[1:])
+
+    def _expect(self, page_class: type[P], trigger: Callable[[], Any], action: str) -> P:
+        """``_submit``, and raise ``UnexpectedPage`` unless the browser reached ``page_class``."""
+        landed = self._submit(trigger, action)
+        if not isinstance(landed, page_class):
+            raise UnexpectedPage(f"{action} reached {landed}: {self._problems()}")
+        return landed.wait_until_ready()
+
+    def wait_until_ready(self) -> Self:
+        """Wait until the page shows what it is made of (subclasses add their parts)."""
+        if self._root is not None:
+            self._visible(self._root, f"the {type(self).__name__}")
+        return self
+
+    def __str__(self) -> str:
+        return f"the {type(self).__name__} at {self.current_path}"
 
     def _problems(self) -> str:
         """Every error message the page shows, for ``UnexpectedPage`` reports."""
@@ -138,10 +179,20 @@ class Page:
         return "; ".join(text for text in texts if text) or "(no error message)"
 
 
+class OtherPage(Page):
+    """A page no page object knows (an error page, say): its title tells what it is."""
+
+    def __init__(self, driver: WebDriver, base_url: str, *, timeout: float, title: str) -> None:
+        super().__init__(driver, base_url, timeout=timeout)
+        self.title = title
+
+    def __str__(self) -> str:
+        return f"a page titled {self.title!r} at {self.current_path}"
+
+
+# The id of the first known page root the new document has, or "#<title>" for another page.
 _WHICH_PAGE = """
 if (window.__qaSubmitToken === arguments[0] || document.readyState !== "complete") return null;
-if (document.getElementById("member_name")) return "home";
-if (document.getElementById("login_form")) return "login";
-if (document.getElementById("register_form")) return "register";
-return "other: " + document.title;
+for (const id of arguments[1]) if (document.getElementById(id)) return id;
+return "#" + document.title;
 """

@@ -147,9 +147,7 @@ class Captcha:
 
     def fill(self, answer: str) -> Captcha:
         """Type ``answer`` into the field, replacing what it held."""
-        field = self._page.find(self._field)
-        field.clear()
-        field.send_keys(answer)
+        self._page.replace_text(self._field, answer)
         return self
 
     def solve(self) -> Captcha:

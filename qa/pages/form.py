@@ -1,4 +1,8 @@
-"""What the sign-in and sign-up pages share: a form that ends in the captcha block."""
+"""What the sign-in and sign-up pages share: a form that ends in the captcha block.
+
+The shared flows live here once: fill fields, solve or fill the captcha, submit and expect the
+member home, submit and expect the same form back with its errors.
+"""
 
 from __future__ import annotations
 
@@ -7,27 +11,47 @@ from typing import ClassVar, Self
 
 from qa.pages.base import Locator, Page
 from qa.pages.captcha import Captcha
+from qa.pages.home import MemberHomePage
 
 
 class CaptchaFormPage(Page):
-    """A page with one form (``_form``) and the captcha component inside it."""
+    """A page whose root is its form (``_root``), with the captcha component inside it."""
 
-    _form: ClassVar[Locator]
-    form_name: ClassVar[str]
+    _submit_button: ClassVar[Locator]
+    _errors: ClassVar[Locator]
 
     @property
     def captcha(self) -> Captcha:
         return Captcha(self)
 
+    @property
+    def error_text(self) -> str:
+        """Every error the form shows (``_errors``), joined with spaces; ``""`` when none."""
+        return " ".join(text for text in self._texts(self._errors) if text)
+
+    def open(self) -> Self:
+        self.driver.get(self.url_for(self.path))
+        return self.wait_until_ready()
+
     def wait_until_ready(self) -> Self:
         """Wait until the form is shown and its captcha image has loaded."""
-        self._visible(self._form, f"the {self.form_name} form")
+        super().wait_until_ready()
         self.captcha.wait_until_shown()
         return self
 
-    def _type_into(self, values: Iterable[tuple[Locator, str]]) -> None:
-        """Replace what each field holds with its text."""
+    def submit_expecting_home(self, action: str) -> MemberHomePage:
+        """Click the submit button and wait for the member home (or the ``next`` page)."""
+        return self._expect(MemberHomePage, self.find(self._submit_button).click, action)
+
+    def submit_expecting_error(self, action: str) -> Self:
+        """Click the submit button; the site should refuse and show this form again."""
+        return self._expect(type(self), self.find(self._submit_button).click, action)
+
+    def _fill_form(self, values: Iterable[tuple[Locator, str]], captcha: str | None) -> None:
+        """Replace what each field holds; ``captcha=None`` types the right answer."""
         for locator, text in values:
-            field = self.find(locator)
-            field.clear()
-            field.send_keys(text)
+            self.replace_text(locator, text)
+        if captcha is None:
+            self.captcha.solve()
+        else:
+            self.captcha.fill(captcha)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from selenium.webdriver.common.by import By
 
-from qa.pages.base import Page, UnexpectedPage
+from qa.pages.base import Page
 
 if TYPE_CHECKING:
     from qa.pages.login import LoginPage
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 class MemberHomePage(Page):
     path = "/member/"
 
+    _root = (By.ID, "member_name")
     _greeting = (By.ID, "member_name")
     _messages = (By.CSS_SELECTOR, "li.message")
     _logout_button = (By.ID, "btn_logout")
@@ -31,29 +33,20 @@ class MemberHomePage(Page):
 
     def open(self) -> MemberHomePage:
         """Load the home as a signed-in member; raise if the site asks to sign in instead."""
-        landed = self._navigate(self.path)
-        if landed != "home":
-            raise UnexpectedPage(f"opening {self.path} reached the {landed} page")
-        return self
+        return self._expect(MemberHomePage, self._navigate(self.path), f"opening {self.path}")
 
     def open_signed_out(self, *, query: str = "") -> LoginPage:
         """Visit the home without being signed in; the site sends the browser to sign in."""
         from qa.pages.login import LoginPage
 
         path = f"{self.path}?{query}" if query else self.path
-        landed = self._navigate(path)
-        if landed != "login":
-            raise UnexpectedPage(f"opening {path} signed out reached the {landed} page")
-        return LoginPage(self.driver, self.base_url).wait_until_ready()
+        return self._expect(LoginPage, self._navigate(path), f"opening {path} signed out")
 
     def logout(self) -> LoginPage:
         """Click "Sign out" and land on the sign-in page."""
         from qa.pages.login import LoginPage
 
-        landed = self._submit(self.find(self._logout_button).click, "signing out")
-        if landed != "login":
-            raise UnexpectedPage(f"signing out reached the {landed} page")
-        return LoginPage(self.driver, self.base_url).wait_until_ready()
+        return self._expect(LoginPage, self.find(self._logout_button).click, "signing out")
 
-    def _navigate(self, path: str) -> str:
-        return self._submit(lambda: self.driver.get(self.url_for(path)), f"opening {path}")
+    def _navigate(self, path: str) -> Callable[[], None]:
+        return lambda: self.driver.get(self.url_for(path))

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from qa.pages.base import UnexpectedPage
 from qa.pages.form import CaptchaFormPage
+from qa.pages.home import MemberHomePage
 
 if TYPE_CHECKING:
-    from qa.pages.home import MemberHomePage
     from qa.pages.register import RegisterPage
 
 
@@ -21,9 +19,8 @@ class LoginPage(CaptchaFormPage):
     """Email, password, captcha and "remember me"; signs in or says why not."""
 
     path = "/member/login/"
-    form_name = "sign-in"
 
-    _form = (By.ID, "login_form")
+    _root = (By.ID, "login_form")
     _email = (By.NAME, "useremail")
     _password = (By.NAME, "userpassword")
     _remember = (By.NAME, "rememberme")
@@ -32,11 +29,6 @@ class LoginPage(CaptchaFormPage):
     _register_link = (By.ID, "link_register")
 
     # State.
-
-    @property
-    def error_text(self) -> str:
-        """The form-wide error (wrong captcha, bad credentials), or ``""`` when there is none."""
-        return " ".join(self._texts(self._errors))
 
     @property
     def email_value(self) -> str:
@@ -66,11 +58,7 @@ class LoginPage(CaptchaFormPage):
         self, email: str, password: str, *, captcha: str | None = None, remember: bool = False
     ) -> LoginPage:
         """Fill the form; ``captcha=None`` types the right answer for the image shown."""
-        self._type_into(((self._email, email), (self._password, password)))
-        if captcha is None:
-            self.captcha.solve()
-        else:
-            self.captcha.fill(captcha)
+        self._fill_form(((self._email, email), (self._password, password)), captcha)
         checkbox = self.find(self._remember)
         if checkbox.is_selected() != remember:
             checkbox.click()
@@ -91,14 +79,10 @@ class LoginPage(CaptchaFormPage):
     ) -> LoginPage:
         """Submit credentials the site should refuse; return the login page that says why."""
         self.fill(email, password, captcha=captcha, remember=remember)
-        landed = self._submit(self.find(self._submit_button).click, f"signing in as {email}")
-        if landed != "login":
-            raise UnexpectedPage(f"signing in as {email} was expected to fail but reached {landed}")
-        return LoginPage(self.driver, self.base_url).wait_until_ready()
+        return self.submit_expecting_error(f"signing in as {email} (expected to fail)")
 
     def submit_expecting_home(self, action: str = "signing in") -> MemberHomePage:
-        """Click "Sign in" and wait for the member home."""
-        return self._expect_home(self.find(self._submit_button).click, action)
+        return super().submit_expecting_home(action)
 
     def type_into_focused(self, text: str) -> LoginPage:
         """Type ``text`` as keystrokes into whatever has the focus, as a keyboard user does."""
@@ -113,7 +97,8 @@ class LoginPage(CaptchaFormPage):
 
     def press_enter_expecting_home(self) -> MemberHomePage:
         """Press Enter on the focused element and wait for the member home."""
-        return self._expect_home(
+        return self._expect(
+            MemberHomePage,
             lambda: self.driver.switch_to.active_element.send_keys(Keys.ENTER),
             "signing in with the keyboard",
         )
@@ -121,13 +106,6 @@ class LoginPage(CaptchaFormPage):
     def go_to_register(self) -> RegisterPage:
         from qa.pages.register import RegisterPage
 
-        self.find(self._register_link).click()
-        return RegisterPage(self.driver, self.base_url).wait_until_ready()
-
-    def _expect_home(self, trigger: Callable[[], Any], action: str) -> MemberHomePage:
-        from qa.pages.home import MemberHomePage
-
-        landed = self._submit(trigger, action)
-        if landed != "home":
-            raise UnexpectedPage(f"{action} reached the {landed} page: {self._problems()}")
-        return MemberHomePage(self.driver, self.base_url)
+        return self._expect(
+            RegisterPage, self.find(self._register_link).click, "following the sign-up link"
+        )
