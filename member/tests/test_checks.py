@@ -118,5 +118,42 @@ def test_production_without_a_secret_key_fails_clearly() -> None:
     result = manage_check_deploy(**environment)
 
     assert result.returncode != 0
-    error_line = result.stderr.strip().splitlines()[-1]
-    assert "DJANGO_SECRET_KEY" in error_line
+    # The message alone: no traceback through Django's settings loader to scroll past.
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# Every app setting: its type and range are checked at start-up, each with its own id.
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "check_id"),
+    [
+        ("CAPTCHA_ALPHABET", 12345, "member.E010"),
+        ("CAPTCHA_LENGTH", "5", "member.E011"),
+        ("CAPTCHA_TIMEOUT", 0, "member.E012"),
+        ("CAPTCHA_IMAGE_SIZE", (150,), "member.E013"),
+        ("CAPTCHA_IMAGE_SCALE", 1.5, "member.E014"),
+        ("CAPTCHA_FONT", "", "member.E015"),
+        ("CAPTCHA_DEBUG_HOOK", "yes", "member.E016"),
+        ("CAPTCHA_RATE_LIMIT", -1, "member.E017"),
+        ("LOGIN_FAILURES_PER_ACCOUNT", 0, "member.E018"),
+        ("LOGIN_FAILURES_PER_CLIENT", True, "member.E019"),
+        ("LOGIN_FAILURE_WINDOW", "900", "member.E020"),
+        ("DEVICE_TOKEN_AGE", None, "member.E021"),
+        ("DEVICE_FAILURES", 0, "member.E022"),
+        ("TRUSTED_PROXY_COUNT", "1", "member.E023"),
+        ("REMEMBER_ME_AGE", 7.5, "member.E024"),
+    ],
+)
+def test_a_setting_of_the_wrong_type_or_range_is_refused(
+    settings: Any, name: str, value: Any, check_id: str
+) -> None:
+    setattr(settings, f"MEMBER_{name}", value)
+
+    assert check_id in check_ids()
+
+
+def test_the_default_settings_pass_every_setting_check() -> None:
+    assert not {found for found in check_ids() if found.startswith("member.E0")} - {"member.E001"}
