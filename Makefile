@@ -22,7 +22,7 @@ export HOST PORT CHROME_BIN CHROMEDRIVER
 
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help run serve test lint format bench browser services ocr clean
+.PHONY: help run serve test install-test lint format bench browser services ocr clean
 
 help:
 	@echo "make run     development server at http://$(HOST):$(PORT)/member/login/ (demo member printed)"
@@ -103,6 +103,9 @@ bench: $(VENV)/.installed-test $(VENV)/.installed-bench ocr
 	$(BIN)/python -m bench.ocr
 	$(BIN)/python -m bench.seed
 	$(BIN)/python -m qa.loadrun
+
+# pytest, Selenium and the rest of the test set, e.g. to run the browser suite against a server.
+install-test: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -7,9 +7,15 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "memberproj.settings")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    try:
+        execute_from_command_line(sys.argv)
+    except ImproperlyConfigured as error:
+        # A configuration mistake (e.g. DJANGO_SECRET_KEY missing with DJANGO_DEBUG=0): the
+        # message says what to set; a traceback through Django's settings loader would bury it.
+        sys.exit(f"Configuration error: {error}")
 
 
 if __name__ == "__main__":

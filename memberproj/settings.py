@@ -203,10 +203,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 MEMBER_CAPTCHA_DEBUG_HOOK = env_flag("MEMBER_CAPTCHA_DEBUG_HOOK", default=False)
 if os.environ.get("MEMBER_CAPTCHA_RATE_LIMIT", "").strip():
     MEMBER_CAPTCHA_RATE_LIMIT = env_int("MEMBER_CAPTCHA_RATE_LIMIT", default=0)
-elif MEMBER_CAPTCHA_DEBUG_HOOK and DEBUG:
-    # A development server with the hook on is a test server: one browser suite fetches far more
-    # images a minute than a visitor does. With DEBUG off the limit stays unless set explicitly.
-    MEMBER_CAPTCHA_RATE_LIMIT = 0
 
 if os.environ.get("MEMBER_TRUSTED_PROXY_COUNT", "").strip():
     MEMBER_TRUSTED_PROXY_COUNT = env_int("MEMBER_TRUSTED_PROXY_COUNT", default=0)
