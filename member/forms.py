@@ -20,7 +20,6 @@ from member.conf import member_settings
 from member.emails import normalise_email
 from member.models import Member
 from member.ratelimit import Refusal
-from member.services import email_in_use
 
 # Argon2 takes any length, but a multi-megabyte password would cost memory and time before being
 # refused; no real password is this long.
@@ -211,15 +210,21 @@ class RegisterForm(CaptchaFormMixin, forms.Form):
     def clean(self) -> dict[str, Any]:
         # The captcha comes first so the member table answers no question for a robot.
         self.check_captcha(self.cleaned_data.get("captcha"))
+        # The would-be member, as Django's BaseUserCreationForm validates against its instance: its
+        # own constraints say whether the email is taken, and the password validators compare the
+        # password with its name and email.
         email = self.cleaned_data.get("useremail")
-        if email and email_in_use(email):
-            self.email_taken()
+        candidate = Member(email=email or "", username=self.cleaned_data.get("username", ""))
+        if email:
+            try:
+                candidate.validate_constraints()
+            except ValidationError:
+                self.email_taken()
         password = self.cleaned_data.get("userpassword")
         password2 = self.cleaned_data.get("userpassword2")
         if password is not None and password2 is not None and password != password2:
             self.add_error("userpassword2", self.error_messages["password_mismatch"])
         elif password is not None:
-            candidate = Member(email=email or "", username=self.cleaned_data.get("username", ""))
             try:
                 password_validation.validate_password(password, candidate)
             except ValidationError as error:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from member.emails import normalise_email_for_lookup
 from member.models import Member
 
 
@@ -29,7 +28,3 @@ def member_create(*, email: str, username: str, password: str) -> Member:
         if codes & {"unique", "email_taken"}:
             raise EmailTaken(email) from error
         raise
-
-
-def email_in_use(email: str) -> bool:
-    return Member.objects.filter(email=normalise_email_for_lookup(email)).exists()

@@ -12,7 +12,6 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -65,7 +64,6 @@ class MemberLoginView(LoginView):
 
     form_class = LoginForm
     template_name = "member/login.html"
-    redirect_authenticated_user = False
     http_method_names = ["get", "post", "head", "options"]
 
     def form_valid(self, form: LoginForm) -> HttpResponse:
@@ -136,6 +134,5 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "member/home.html")
 
 
-@method_decorator(never_cache, name="dispatch")
 class MemberLogoutView(LogoutView):
     next_page = reverse_lazy("member:login")

@@ -25,11 +25,11 @@ class Command(BaseCommand):
         parser.add_argument("--password", default=DEMO_PASSWORD)
 
     def handle(self, *args: Any, email: str, password: str, **options: Any) -> None:
-        member = Member.objects.filter(email__iexact=email).first()
+        member = Member.objects.filter(email=Member.objects.normalize_email(email)).first()
         if member is None:
-            member = Member(email=email, username=DEMO_NAME)
-        member.is_active = True
+            member = Member.objects.create_user(email, password, username=DEMO_NAME)
         # Reset every time, so the printed password is right even if someone changed it.
+        member.is_active = True
         member.set_password(password)
         member.save()
         self.stdout.write(f"email: {member.email}")
