@@ -40,12 +40,13 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
+from qa.contract import SIGNED_IN
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
 
 LOAD_PASSWORD = "load-visitor-password-2026"  # noqa: S105  (throwaway members of a throwaway db)
-SIGNED_IN = "登入成功"
 READY_TIMEOUT = 30.0  # seconds for gunicorn to answer its first request
 REQUEST_TIMEOUT = 30.0  # seconds for one request
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')

@@ -31,10 +31,6 @@ MEMBER_EMAIL = "ada@example.com"
 MEMBER_NAME = "Ada Lovelace"
 MEMBER_PASSWORD = "analytical-engine-1843"
 
-# The contract's zh-hant texts.
-CAPTCHA_WRONG = "驗證碼輸入錯誤"
-BAD_CREDENTIALS = "登入失敗，帳號或密碼錯誤"  # noqa: RUF001  (the contract's full-width comma)
-SIGNED_IN = "登入成功"
 
 # Letters the site never draws by default (0-9A-F): a challenge planted with them cannot be
 # mistaken for one the site made, so "the challenge did (not) change" is checked deterministically.

@@ -16,9 +16,7 @@ from django.test import Client
 from member import captcha
 from member.models import Member
 from member.tests.helpers import (
-    BAD_CREDENTIALS,
     CAPTCHA_URL,
-    CAPTCHA_WRONG,
     DEBUG_HOOK_URL,
     LOGIN_URL,
     MEMBER_EMAIL,
@@ -31,6 +29,7 @@ from member.tests.helpers import (
     session_answer,
     signed_in_member_id,
 )
+from qa.contract import BAD_CREDENTIALS, CAPTCHA_WRONG
 
 pytestmark = pytest.mark.django_db
 

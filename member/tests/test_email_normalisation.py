@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from member.emails import normalise_email
 from member.models import Member, ThrottleCounter
 from member.tests.helpers import REGISTER_URL, post_login, register_data
+from qa.contract import EMAIL_TAKEN
 
 KATE = "kate@kmail.example"
-EMAIL_TAKEN = "這個電子郵件已經註冊過了"
 LOOKALIKES = [
     "kate@ｋｍａｉｌ.example",  # noqa: RUF001  (full-width, a Chinese input method's default)
     '"kate"@kmail.example',  # quoted local part

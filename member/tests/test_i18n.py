@@ -7,16 +7,14 @@ from django.test import Client
 
 from member.models import Member
 from member.tests.helpers import (
-    BAD_CREDENTIALS,
-    CAPTCHA_WRONG,
     HOME_URL,
     LOGIN_URL,
     REGISTER_URL,
-    SIGNED_IN,
     new_captcha,
     post_login,
     register_data,
 )
+from qa.contract import BAD_CREDENTIALS, CAPTCHA_WRONG, SIGNED_IN
 
 pytestmark = pytest.mark.django_db
 

@@ -10,15 +10,12 @@ from django.test import Client
 
 from member.models import Member
 from member.tests.helpers import (
-    BAD_CREDENTIALS,
     CAPTCHA_URL,
-    CAPTCHA_WRONG,
     HOME_URL,
     LOGIN_URL,
     MEMBER_EMAIL,
     MEMBER_NAME,
     MEMBER_PASSWORD,
-    SIGNED_IN,
     csrf_token_of,
     element_by_id,
     inputs_by_name,
@@ -29,6 +26,7 @@ from member.tests.helpers import (
     session_answer,
     signed_in_member_id,
 )
+from qa.contract import BAD_CREDENTIALS, CAPTCHA_WRONG, SIGNED_IN
 
 pytestmark = pytest.mark.django_db
 

@@ -14,11 +14,11 @@ from member.tests.helpers import (
     LOGIN_URL,
     LOGOUT_URL,
     MEMBER_NAME,
-    SIGNED_IN,
     csrf_token_of,
     post_login,
     signed_in_member_id,
 )
+from qa.contract import SIGNED_IN
 
 pytestmark = pytest.mark.django_db
 

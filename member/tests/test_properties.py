@@ -35,9 +35,10 @@ from hypothesis import strategies as st
 from member import captcha
 from member.forms import PASSWORD_MAX_LENGTH
 from member.models import Member
-from member.tests.helpers import BAD_CREDENTIALS, LOGIN_URL, REGISTER_URL
+from member.tests.helpers import LOGIN_URL, REGISTER_URL
 from member.tests.helpers import MEMBER_EMAIL as EMAIL
 from member.tests.helpers import MEMBER_PASSWORD as PASSWORD
+from qa.contract import BAD_CREDENTIALS
 
 URLENCODED = "application/x-www-form-urlencoded"
 

@@ -11,11 +11,9 @@ from django.test import Client
 
 from member.models import Member, ThrottleCounter
 from member.tests.helpers import (
-    CAPTCHA_WRONG,
     HOME_URL,
     MEMBER_EMAIL,
     REGISTER_URL,
-    SIGNED_IN,
     element_by_id,
     inputs_by_name,
     new_captcha,
@@ -25,10 +23,10 @@ from member.tests.helpers import (
     signed_in_member_id,
 )
 from memberproj import settings as project_settings
+from qa.contract import CAPTCHA_WRONG, EMAIL_TAKEN, SIGNED_IN
 
 pytestmark = pytest.mark.django_db
 
-EMAIL_TAKEN = "這個電子郵件已經註冊過了"
 PASSWORDS_DIFFER = "兩次輸入的密碼不一致"
 
 

@@ -24,20 +24,18 @@ from member import captcha, throttle
 from member.models import Member, ThrottleCounter
 from member.tests.helpers import (
     CAPTCHA_URL,
-    CAPTCHA_WRONG,
     LOGIN_URL,
     REGISTER_URL,
 )
 from member.tests.helpers import MEMBER_EMAIL as EMAIL
 from member.tests.helpers import MEMBER_PASSWORD as PASSWORD
+from qa.contract import BAD_CREDENTIALS, CAPTCHA_WRONG, LOCKED_OUT
 
 UNKNOWN_EMAIL = "nobody@example.com"
 WRONG_PASSWORD = "not-the-password"
 # Never a right answer: the site draws from 0-9A-F.
 WRONG_ANSWER = "ZZZZZ"
 
-# The lockout text of member/locale.
-LOCKED_OUT = "失敗次數過多"
 
 ATTACKER = "198.51.100.7"
 BYSTANDER = "203.0.113.20"
@@ -182,7 +180,7 @@ def test_tenth_failure_is_still_bad_credentials_and_the_next_attempt_is_refused(
     response = post_login(attacker, password=WRONG_PASSWORD)
 
     assert response.status_code == 200
-    assert "登入失敗，帳號或密碼錯誤" in response.content.decode()  # noqa: RUF001
+    assert BAD_CREDENTIALS in response.content.decode()
     assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
 
 
@@ -327,7 +325,7 @@ def test_wrong_captcha_that_reaches_the_client_limit_says_so_and_the_next_is_ref
     response = post_login(attacker, right_captcha=False)
 
     assert response.status_code == 200
-    assert "驗證碼輸入錯誤" in response.content.decode()
+    assert CAPTCHA_WRONG in response.content.decode()
     assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
 
 

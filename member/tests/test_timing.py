@@ -28,9 +28,10 @@ from django.test import Client, override_settings
 
 from member import captcha
 from member.models import Member
-from member.tests.helpers import BAD_CREDENTIALS, LOGIN_URL
+from member.tests.helpers import LOGIN_URL
 from member.tests.helpers import MEMBER_EMAIL as EMAIL
 from member.tests.helpers import MEMBER_PASSWORD as PASSWORD
+from qa.contract import BAD_CREDENTIALS
 
 WRONG_PASSWORD = "not-the-password"
 REPEATS = 3

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from qa.contract import CAPTCHA_WRONG as WRONG_CAPTCHA
 from qa.pages import CaptchaHookUnavailable
 from qa.pytest_plugin import using_base_url
 
 pytestmark = pytest.mark.e2e
 
-WRONG_CAPTCHA = "驗證碼輸入錯誤"
+
 NEW_IMAGE_SHOWN = "已換上新的驗證碼圖片。"
 
 

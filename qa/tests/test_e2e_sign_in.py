@@ -7,13 +7,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from qa.contract import BAD_CREDENTIALS, SIGNED_IN
+from qa.contract import CAPTCHA_WRONG as WRONG_CAPTCHA
 from qa.pages import LoginPage, MemberHomePage
 
 pytestmark = pytest.mark.e2e
 
-SIGNED_IN = "登入成功"
-WRONG_CAPTCHA = "驗證碼輸入錯誤"
-BAD_CREDENTIALS = "登入失敗，帳號或密碼錯誤"  # noqa: RUF001  (the contract's full-width comma)
+
 SEVEN_DAYS = 7 * 24 * 60 * 60
 
 

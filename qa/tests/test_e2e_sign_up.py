@@ -6,13 +6,11 @@ import secrets
 
 import pytest
 
+from qa.contract import EMAIL_TAKEN, SIGNED_IN
 from qa.factories import DEFAULT_PASSWORD
 from qa.pages import LoginPage, MemberHomePage
 
 pytestmark = pytest.mark.e2e
-
-SIGNED_IN = "登入成功"
-EMAIL_TAKEN = "這個電子郵件已經註冊過了"
 
 
 def new_email() -> str:

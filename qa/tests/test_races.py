@@ -22,13 +22,12 @@ from typing import Any
 
 import pytest
 
+from qa.contract import BAD_CREDENTIALS, CAPTCHA_WRONG
 from qa.loadrun import LOAD_PASSWORD, Answer, Site, Visitor, csrf_token, member_email, serve_site
 from qa.services import postgres_server, redis_server
 
 pytestmark = pytest.mark.race
 
-CAPTCHA_WRONG = "驗證碼輸入錯誤"
-BAD_CREDENTIALS = "登入失敗，帳號或密碼錯誤"  # noqa: RUF001  (the contract's full-width comma)
 ACCOUNT_LIMIT = 10
 BURST_TIMEOUT = 60.0  # seconds for a whole burst
 
