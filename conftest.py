@@ -1,6 +1,6 @@
 """Fixtures shared by every suite: ready objects, not setup steps.
 
-The QA harness's fixtures (``browser``, ``login_page``, ``register_page``, ``member``,
+The QA harness's fixtures (``browser``, ``login_page``, ``register_page``, ``site_member``,
 ``make_member``, ...), its command-line options and its failure artifacts come from
 ``qa.pytest_plugin``; see that module for the list.
 """

@@ -283,8 +283,8 @@ def make_member(
 
 
 @pytest.fixture
-def member(make_member: MakeMember) -> Credentials:
-    """An active member who signs in with ``DEFAULT_PASSWORD``."""
+def site_member(make_member: MakeMember) -> Credentials:
+    """The credentials of an active member of the site under test (``DEFAULT_PASSWORD``)."""
     return make_member()
 
 

@@ -108,7 +108,7 @@ def signed_in(client: Client) -> HttpResponse:
 
 
 @pytest.fixture
-def member(production: dict[str, Any]) -> Member:
+def production_member(production: dict[str, Any]) -> Member:
     return Member.objects.create_user(EMAIL, PASSWORD, username="Ada Lovelace")
 
 
@@ -143,6 +143,19 @@ def test_deploy_check_fails_while_the_debug_hook_is_on(tmp_path: Path) -> None:
 
     assert result.returncode != 0
     assert "member.E001" in result.stdout + result.stderr
+
+
+def test_production_without_a_secret_key_fails_clearly(tmp_path: Path) -> None:
+    environment = production_environment()
+    del environment["DJANGO_SECRET_KEY"]
+
+    result = run_manage("check", "--deploy", environment=environment, tmp_path=tmp_path)
+
+    assert result.returncode != 0
+    # The message alone: no traceback through Django's settings loader to scroll past.
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_production_settings_load_what_the_deploy_check_asks_for() -> None:
@@ -249,7 +262,9 @@ PAGE_NAMES = [
 
 
 @pytest.fixture
-def pages(member: Member, https_client: Client, settings: Any) -> dict[str, HttpResponse]:
+def pages(
+    production_member: Member, https_client: Client, settings: Any
+) -> dict[str, HttpResponse]:
     return html_pages(https_client, settings)
 
 
@@ -314,7 +329,7 @@ def test_login_sign_up_and_captcha_are_never_cached(https_client: Client, url: s
 
 
 def test_answered_forms_and_member_home_are_never_cached(
-    member: Member, https_client: Client
+    production_member: Member, https_client: Client
 ) -> None:
     failed = https_client.post(LOGIN_URL, {"useremail": EMAIL, "captcha": "x"})
     signed_in(https_client)
@@ -328,7 +343,7 @@ def test_answered_forms_and_member_home_are_never_cached(
 
 
 def test_session_cookie_after_sign_in_is_secure_http_only_and_same_site(
-    member: Member, https_client: Client
+    production_member: Member, https_client: Client
 ) -> None:
     cookie = signed_in(https_client).cookies[django_settings.SESSION_COOKIE_NAME]
 

@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-from unittest import mock
 from urllib.parse import quote_from_bytes, urlencode, urlsplit
 
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth import password_validation
-from django.contrib.auth.hashers import get_hashers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import HttpResponse
@@ -35,7 +31,7 @@ from hypothesis import strategies as st
 from member import captcha
 from member.forms import PASSWORD_MAX_LENGTH
 from member.models import Member
-from member.tests.helpers import LOGIN_URL, REGISTER_URL
+from member.tests.helpers import LOGIN_URL, REGISTER_URL, recording_password_work
 from member.tests.helpers import MEMBER_EMAIL as EMAIL
 from member.tests.helpers import MEMBER_PASSWORD as PASSWORD
 from qa.contract import BAD_CREDENTIALS
@@ -240,10 +236,11 @@ def is_valid_email(value: str) -> bool:
 
 
 @pytest.fixture
-def member(db: None, fast_password_hasher: None, settings: Any) -> Member:
+def unthrottled_member(member: Member, settings: Any) -> Member:
+    """The member, with limits no property run reaches (hundreds of examples per test)."""
     settings.MEMBER_LOGIN_FAILURES_PER_ACCOUNT = 10**9
     settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 10**9
-    return Member.objects.create_user(EMAIL, PASSWORD, username="Ada Lovelace")
+    return member
 
 
 # Login
@@ -252,7 +249,7 @@ def member(db: None, fast_password_hasher: None, settings: Any) -> Member:
 @PROPERTY
 @given(data=login_forms, urlencoded=st.booleans())
 def test_login_signs_in_only_with_right_captcha_and_right_credentials(
-    member: Member, data: dict[str, Any], urlencoded: bool
+    unthrottled_member: Member, data: dict[str, Any], urlencoded: bool
 ) -> None:
     client, answer = client_with_challenge()
     data = filled_in(data, answer)
@@ -275,7 +272,7 @@ def test_login_signs_in_only_with_right_captcha_and_right_credentials(
     if signed_in_id(client) is not None:
         assert right_captcha, data
         assert right_credentials, data
-        assert signed_in_id(client) == str(member.pk)
+        assert signed_in_id(client) == str(unthrottled_member.pk)
     elif response.status_code == 400:
         assert is_oversized(data, urlencoded=urlencoded), "400 for a small body"
     elif right_captcha and data.get("useremail") == EMAIL and data.get("userpassword") == PASSWORD:
@@ -284,7 +281,7 @@ def test_login_signs_in_only_with_right_captcha_and_right_credentials(
 
 @RAW_PROPERTY
 @given(body=raw_bodies)
-def test_login_survives_any_raw_body(member: Member, body: bytes) -> None:
+def test_login_survives_any_raw_body(unthrottled_member: Member, body: bytes) -> None:
     client, _ = client_with_challenge()
 
     response = client.generic("POST", LOGIN_URL, data=body, content_type=URLENCODED)
@@ -296,7 +293,9 @@ def test_login_survives_any_raw_body(member: Member, body: bytes) -> None:
 
 @RAW_PROPERTY
 @given(body=raw_bodies, charset=st.sampled_from(["", "; charset=latin-1", "; charset=x-bogus"]))
-def test_login_survives_any_declared_charset(member: Member, body: bytes, charset: str) -> None:
+def test_login_survives_any_declared_charset(
+    unthrottled_member: Member, body: bytes, charset: str
+) -> None:
     client, _ = client_with_challenge()
 
     response = client.generic("POST", LOGIN_URL, data=body, content_type=URLENCODED + charset)
@@ -305,7 +304,7 @@ def test_login_survives_any_declared_charset(member: Member, body: bytes, charse
     assert signed_in_id(client) is None
 
 
-def test_login_with_right_fields_as_raw_bytes_signs_in(member: Member) -> None:
+def test_login_with_right_fields_as_raw_bytes_signs_in(unthrottled_member: Member) -> None:
     """The raw-body route works at all: the same bytes with the right values do sign in."""
     client, answer = client_with_challenge()
     body = urlencode({"useremail": EMAIL, "userpassword": PASSWORD, "captcha": answer}).encode()
@@ -313,7 +312,7 @@ def test_login_with_right_fields_as_raw_bytes_signs_in(member: Member) -> None:
     response = client.generic("POST", LOGIN_URL, data=body, content_type=URLENCODED)
 
     assert response.status_code == 302
-    assert signed_in_id(client) == str(member.pk)
+    assert signed_in_id(client) == str(unthrottled_member.pk)
 
 
 # Sign-up
@@ -322,7 +321,7 @@ def test_login_with_right_fields_as_raw_bytes_signs_in(member: Member) -> None:
 @PROPERTY
 @given(data=register_forms, urlencoded=st.booleans())
 def test_sign_up_creates_a_member_only_from_a_valid_form(
-    member: Member, data: dict[str, Any], urlencoded: bool
+    unthrottled_member: Member, data: dict[str, Any], urlencoded: bool
 ) -> None:
     client, answer = client_with_challenge()
     data = filled_in(data, answer)
@@ -359,7 +358,7 @@ def test_sign_up_creates_a_member_only_from_a_valid_form(
 
 @RAW_PROPERTY
 @given(body=raw_bodies)
-def test_sign_up_survives_any_raw_body(member: Member, body: bytes) -> None:
+def test_sign_up_survives_any_raw_body(unthrottled_member: Member, body: bytes) -> None:
     client, _ = client_with_challenge()
     members_before = Member.objects.count()
 
@@ -370,7 +369,7 @@ def test_sign_up_survives_any_raw_body(member: Member, body: bytes) -> None:
     assert signed_in_id(client) is None
 
 
-def test_sign_up_with_a_valid_form_creates_the_member(member: Member) -> None:
+def test_sign_up_with_a_valid_form_creates_the_member(unthrottled_member: Member) -> None:
     """The property's other half on one known example: a valid form does create a member."""
     client, answer = client_with_challenge()
     data = {
@@ -390,43 +389,6 @@ def test_sign_up_with_a_valid_form_creates_the_member(member: Member) -> None:
 # Huge passwords: refused by the form's bound before any hashing
 
 
-@dataclass
-class HashWork:
-    calls: int = 0
-    depth: int = 0
-
-
-@contextmanager
-def counting_hash_work() -> Iterator[HashWork]:
-    """Count every password hash or check by any configured hasher.
-
-    A hasher's ``verify`` may call its own ``encode`` (MD5 and PBKDF2 do): only the outermost
-    call counts, so one check is one.
-    """
-    work = HashWork()
-    patches = []
-    for hasher in get_hashers():
-        for name in ("encode", "verify"):
-            original = getattr(type(hasher), name)
-
-            def spy(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
-                work.calls += work.depth == 0
-                work.depth += 1
-                try:
-                    return _original(self, *args, **kwargs)
-                finally:
-                    work.depth -= 1
-
-            patches.append(mock.patch.object(type(hasher), name, spy))
-    for patch in patches:
-        patch.start()
-    try:
-        yield work
-    finally:
-        for patch in reversed(patches):
-            patch.stop()
-
-
 @pytest.fixture
 def argon2_member(db: None) -> Member:
     """A member hashed with the real, first-configured Argon2 hasher."""
@@ -441,7 +403,7 @@ def test_two_megabyte_password_is_refused_without_hashing(
     huge = "p" * (2 * 1024 * 1024)
     data = {"useremail": email, "userpassword": huge, "captcha": answer}
 
-    with counting_hash_work() as work:
+    with recording_password_work() as work:
         started = time.perf_counter()
         response = post(client, LOGIN_URL, data, urlencoded=True)
         elapsed = time.perf_counter() - started
@@ -450,7 +412,7 @@ def test_two_megabyte_password_is_refused_without_hashing(
     assert response.status_code == 200
     assert BAD_CREDENTIALS in response.content.decode()
     assert signed_in_id(client) is None
-    assert work.calls == 0
+    assert work.hashes == 0
 
 
 def test_two_megabyte_password_is_refused_at_sign_up_without_hashing(argon2_member: Member) -> None:
@@ -465,43 +427,47 @@ def test_two_megabyte_password_is_refused_at_sign_up_without_hashing(argon2_memb
         "captcha": answer,
     }
 
-    with counting_hash_work() as work:
+    with recording_password_work() as work:
         response = post(client, REGISTER_URL, data, urlencoded=True)
 
     assert response.status_code == 200
     assert not Member.objects.filter(email="grace@example.com").exists()
-    assert work.calls == 0
+    assert work.hashes == 0
 
 
 @pytest.mark.parametrize(
     ("length", "hashes"), [(PASSWORD_MAX_LENGTH, 1), (PASSWORD_MAX_LENGTH + 1, 0)]
 )
-def test_password_bound_is_1024_characters(member: Member, length: int, hashes: int) -> None:
+def test_password_bound_is_1024_characters(
+    unthrottled_member: Member, length: int, hashes: int
+) -> None:
     client, answer = client_with_challenge()
     data = {"useremail": EMAIL, "userpassword": "p" * length, "captcha": answer}
 
-    with counting_hash_work() as work:
+    with recording_password_work() as work:
         response = post(client, LOGIN_URL, data, urlencoded=True)
 
     assert response.status_code == 200
     assert BAD_CREDENTIALS in response.content.decode()
-    assert work.calls == hashes
+    assert work.hashes == hashes
 
 
 @pytest.mark.parametrize("urlencoded", [True, False], ids=["urlencoded", "multipart"])
-def test_body_over_the_upload_limit_is_a_400_not_a_500(member: Member, urlencoded: bool) -> None:
+def test_body_over_the_upload_limit_is_a_400_not_a_500(
+    unthrottled_member: Member, urlencoded: bool
+) -> None:
     client, answer = client_with_challenge()
     data = {"useremail": EMAIL, "userpassword": "p" * (3 * 1024 * 1024), "captcha": answer}
 
-    with counting_hash_work() as work:
+    with recording_password_work() as work:
         response = post(client, LOGIN_URL, data, urlencoded=urlencoded)
 
     assert response.status_code == 400
     assert signed_in_id(client) is None
-    assert work.calls == 0
+    assert work.hashes == 0
 
 
-def test_more_fields_than_django_accepts_is_a_400_not_a_500(member: Member) -> None:
+def test_more_fields_than_django_accepts_is_a_400_not_a_500(unthrottled_member: Member) -> None:
     client, answer = client_with_challenge()
     body = "&".join(["captcha=" + answer] + [f"f{number}=x" for number in range(1500)])
 

@@ -140,11 +140,6 @@ def counted_clients() -> set[str]:
 
 
 @pytest.fixture
-def member(db: None, fast_password_hasher: None) -> Member:
-    return Member.objects.create_user(EMAIL, PASSWORD, username="Ada Lovelace")
-
-
-@pytest.fixture
 def attacker() -> Client:
     return Client(REMOTE_ADDR=ATTACKER)
 

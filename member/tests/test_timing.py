@@ -14,63 +14,25 @@ from __future__ import annotations
 import re
 import statistics
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
-from unittest import mock
 
 import pytest
-from django.contrib.auth.hashers import get_hasher, get_hashers
+from django.contrib.auth.hashers import get_hasher
 from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client, override_settings
 
 from member import captcha
 from member.models import Member
-from member.tests.helpers import LOGIN_URL
+from member.tests.helpers import LOGIN_URL, recording_password_work
 from member.tests.helpers import MEMBER_EMAIL as EMAIL
 from member.tests.helpers import MEMBER_PASSWORD as PASSWORD
 from qa.contract import BAD_CREDENTIALS
 
 WRONG_PASSWORD = "not-the-password"
 REPEATS = 3
-
-
-@dataclass
-class HasherRuns:
-    """The algorithm of every outermost ``encode``/``verify`` call, in order."""
-
-    algorithms: list[str] = field(default_factory=list)
-    depth: int = 0
-
-
-@contextmanager
-def recording_hasher_runs() -> Iterator[HasherRuns]:
-    """Spy on every configured hasher; a ``verify`` that calls its own ``encode`` counts once."""
-    runs = HasherRuns()
-    patches = []
-    for hasher in get_hashers():
-        for name in ("encode", "verify"):
-            original = getattr(type(hasher), name)
-
-            def spy(self: Any, *args: Any, _original: Any = original, **kwargs: Any) -> Any:
-                if runs.depth == 0:
-                    runs.algorithms.append(self.algorithm)
-                runs.depth += 1
-                try:
-                    return _original(self, *args, **kwargs)
-                finally:
-                    runs.depth -= 1
-
-            patches.append(mock.patch.object(type(hasher), name, spy))
-    for patch in patches:
-        patch.start()
-    try:
-        yield runs
-    finally:
-        for patch in reversed(patches):
-            patch.stop()
 
 
 def normalised(response: HttpResponse) -> str:
@@ -109,7 +71,7 @@ def sign_in_once(password: str) -> Attempt:
     answer = captcha.make_challenge(session)
     session.save()
     data = {"useremail": EMAIL, "userpassword": password, "captcha": answer}
-    with recording_hasher_runs() as runs:
+    with recording_password_work() as runs:
         started = time.perf_counter()
         response = client.post(LOGIN_URL, data)
         seconds = time.perf_counter() - started

@@ -38,21 +38,23 @@ def test_refresh_button_shows_a_new_image_without_reloading_the_page(login_page)
     assert captcha.status_text == NEW_IMAGE_SHOWN  # announced to screen readers
 
 
-def test_after_refresh_the_old_answer_is_refused(login_page, member):
+def test_after_refresh_the_old_answer_is_refused(login_page, site_member):
     old_answer = login_page.captcha.answer
     login_page.captcha.refresh()
 
-    page = login_page.login_expecting_error(member.email, member.password, captcha=old_answer)
+    page = login_page.login_expecting_error(
+        site_member.email, site_member.password, captcha=old_answer
+    )
 
     assert page.error_text == WRONG_CAPTCHA
 
 
-def test_after_refresh_the_new_answer_is_accepted(login_page, member):
+def test_after_refresh_the_new_answer_is_accepted(login_page, site_member):
     login_page.captcha.refresh()
 
-    home = login_page.login_as(member.email, member.password)
+    home = login_page.login_as(site_member.email, site_member.password)
 
-    assert member.username in home.greeting
+    assert site_member.username in home.greeting
 
 
 def test_hook_switched_off_fails_with_a_clear_message(login_page, settings, pytestconfig):

@@ -31,10 +31,10 @@ def test_sign_up_signs_the_new_member_in_and_they_can_sign_in_again(register_pag
 
 
 def test_sign_up_with_an_email_already_in_use_is_refused_whatever_its_case(
-    register_page, member, browser, site_url
+    register_page, site_member, browser, site_url
 ):
     page = register_page.register_expecting_error(
-        "Someone Else", member.email.upper(), "x" + DEFAULT_PASSWORD
+        "Someone Else", site_member.email.upper(), "x" + DEFAULT_PASSWORD
     )
 
     assert EMAIL_TAKEN in page.error_text
