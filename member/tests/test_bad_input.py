@@ -41,17 +41,6 @@ def post_raw(client: Client, path: str, body: bytes, content_type: str = URLENCO
     return client.generic("POST", path, data=body, content_type=content_type)
 
 
-def test_urlencoded_login_signs_in(client: Client, member: Member) -> None:
-    body = urlencode(
-        {"useremail": MEMBER_EMAIL, "userpassword": MEMBER_PASSWORD, "captcha": new_captcha(client)}
-    ).encode()
-
-    response = post_raw(client, LOGIN_URL, body)
-
-    assert response.status_code == 302
-    assert signed_in_member_id(client) == str(member.pk)
-
-
 def test_empty_login_post_asks_for_the_captcha(client: Client, member: Member) -> None:
     new_captcha(client)
 
@@ -99,7 +88,8 @@ def test_repeated_identical_fields_sign_in(client: Client, member: Member) -> No
     assert signed_in_member_id(client) == str(member.pk)
 
 
-def test_repeated_conflicting_fields_are_handled(client: Client, member: Member) -> None:
+def test_repeated_conflicting_fields_take_the_last_value(client: Client, member: Member) -> None:
+    """Django's QueryDict hands a form the last of repeated values, so the outcome is certain."""
     answer = new_captcha(client)
     body = urlencode(
         [
@@ -116,11 +106,13 @@ def test_repeated_conflicting_fields_are_handled(client: Client, member: Member)
 
     response = post_raw(client, LOGIN_URL, body)
 
-    assert response.status_code in {200, 302}
-    assert signed_in_member_id(client) in {None, str(member.pk)}
+    assert response.status_code == 302
+    assert signed_in_member_id(client) == str(member.pk)
+    # "off" is a ticked checkbox's value like any other non-empty text: remembered for 7 days.
+    assert client.session.get_expiry_age() == 7 * 24 * 60 * 60
 
 
-def test_repeated_sign_up_fields_make_at_most_one_member(
+def test_repeated_sign_up_fields_make_one_member_from_the_last_values(
     client: Client, fast_password_hasher: None
 ) -> None:
     data = register_data(client)
@@ -128,34 +120,8 @@ def test_repeated_sign_up_fields_make_at_most_one_member(
 
     response = post_raw(client, REGISTER_URL, urlencode(fields).encode())
 
-    assert response.status_code in {200, 302}
-    assert Member.objects.count() <= 1
-
-
-def test_two_megabyte_password_is_refused_without_hashing(client: Client, member: Member) -> None:
-    answer = new_captcha(client)
-
-    with recording_password_work() as work:
-        response = post_login(client, password="x" * TWO_MEGABYTES, answer=answer)
-
-    assert response.status_code == 200
-    assert BAD_CREDENTIALS in response.content.decode()
-    assert signed_in_member_id(client) is None
-    assert work.none
-
-
-def test_two_megabyte_sign_up_password_makes_no_member_and_no_hash(
-    client: Client, fast_password_hasher: None
-) -> None:
-    huge = "x" * TWO_MEGABYTES
-    data = register_data(client, password=huge, password2="x")
-
-    with recording_password_work() as work:
-        response = client.post(REGISTER_URL, data)
-
-    assert response.status_code == 200
-    assert not Member.objects.exists()
-    assert work.none
+    assert response.status_code == 302
+    assert list(Member.objects.values_list("email", "username")) == [("other@example.com", "Other")]
 
 
 def test_oversized_email_gets_the_bad_credentials_message(client: Client, member: Member) -> None:
@@ -173,23 +139,6 @@ def test_oversized_captcha_answer_is_wrong(client: Client, member: Member) -> No
     assert response.status_code == 200
     assert CAPTCHA_WRONG in response.content.decode()
     assert session_answer(client) is None
-
-
-def test_body_over_the_upload_limit_is_a_400(client: Client, member: Member) -> None:
-    body = urlencode({"useremail": MEMBER_EMAIL, "userpassword": "x" * (3 * 1024 * 1024)})
-
-    response = post_raw(client, LOGIN_URL, body.encode())
-
-    assert response.status_code == 400
-    assert signed_in_member_id(client) is None
-
-
-def test_too_many_fields_is_a_400(client: Client) -> None:
-    body = "&".join(f"f{i}=1" for i in range(2_000)).encode()
-
-    response = post_raw(client, LOGIN_URL, body)
-
-    assert response.status_code == 400
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from io import StringIO
 
 import pytest
@@ -76,15 +75,13 @@ def test_a_count_below_one_is_refused():
         call_command("seed_members", "--count", "0")
 
 
-def test_ten_thousand_members_with_argon2_in_under_five_seconds(settings):
+def test_ten_thousand_members_with_argon2_sign_in_with_the_printed_password(settings):
+    """How fast is ``make bench``'s business (bench.seed); this is about what seeding makes."""
     assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
 
-    started = time.perf_counter()
     out, _ = seed(count=10_000)
-    elapsed = time.perf_counter() - started
 
     assert Member.objects.count() == 10_000
-    assert elapsed < 5, f"seeding 10,000 members took {elapsed:.1f} s"
     member = Member.objects.get(email=printed(out, "email"))
     assert member.check_password(printed(out, "password"))
     assert member.password.startswith("argon2$")
