@@ -22,7 +22,7 @@ export HOST PORT CHROME_BIN CHROMEDRIVER
 
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help run serve test install-test lint format bench browser services ocr clean
+.PHONY: help run serve test lock lint format bench browser services ocr clean
 
 help:
 	@echo "make run     development server at http://$(HOST):$(PORT)/member/login/ (demo member printed)"
@@ -31,29 +31,37 @@ help:
 	@echo "make test    installs test dependencies and Chromium, runs unit + browser tests"
 	@echo "make bench   benchmarks, printed as tables"
 	@echo "make lint    ruff check and format check"
+	@echo "make lock    refresh requirements/*.txt (exact versions, hashes) from pyproject.toml"
 
-# One stamp per set of extras; each is rebuilt when pyproject.toml changes.
+# Installs come from the lock files, exact versions with hashes (`make lock` refreshes them from
+# pyproject.toml's ranges): prod.txt for the site, dev.txt for everything else (the site, the QA
+# app, tests, benchmarks). A stamp per lock: a changed lock file is installed again.
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 		echo "Could not create $(VENV): install Python's venv module (sudo apt-get install python3-venv)" >&2; \
 		exit 1; }
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed-%: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q ".[$*]"
+$(VENV)/.installed-%: requirements/%.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q --require-hashes --no-deps -r $<
 	@touch $@
 
-$(VENV)/.installed-base: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q .
-	@touch $@
+# Resolve pyproject.toml's ranges again (newest versions within them) into the two lock files.
+LOCK_OPTIONS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url \
+	--no-emit-find-links --upgrade
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install -q "pip-tools>=7.4,<8"
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --output-file requirements/prod.txt pyproject.toml
+	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra qa --extra test --extra bench \
+		--output-file requirements/dev.txt pyproject.toml
 
-run: $(VENV)/.installed-qa
+run: $(VENV)/.installed-dev
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) migrate --noinput
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) createcachetable
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) ensure_demo_member
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) runserver $(HOST):$(PORT)
 
-serve: $(VENV)/.installed-base
+serve: $(VENV)/.installed-prod
 	export DJANGO_DEBUG=$${DJANGO_DEBUG:-0}; \
 	$(MANAGE) check --deploy; \
 	$(MANAGE) collectstatic --noinput -v 0; \
@@ -99,23 +107,20 @@ ocr:
 	fi
 
 # Speed and robustness figures, printed as tables; reported, never asserted.
-bench: $(VENV)/.installed-test $(VENV)/.installed-bench ocr
+bench: $(VENV)/.installed-dev ocr
 	$(BIN)/python -m bench.ocr
 	$(BIN)/python -m bench.seed
 	$(BIN)/python -m qa.loadrun
 
-# pytest, Selenium and the rest of the test set, e.g. to run the browser suite against a server.
-install-test: $(VENV)/.installed-test
-
-lint: $(VENV)/.installed-test
+lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(VENV)/.installed-test
+format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(VENV)/.installed-test browser services lint
+test: $(VENV)/.installed-dev browser services lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
