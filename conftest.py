@@ -1,15 +1,21 @@
 """Fixtures shared by every suite: ready objects, not setup steps.
 
 The QA harness's fixtures (``browser``, ``login_page``, ``register_page``, ``site_member``,
-``make_member``, ...), its command-line options and its failure artifacts come from
-``qa.pytest_plugin``; see that module for the list.
+``make_member``, ...), its command-line options and its failure artifacts come from the plugins
+in ``qa/fixtures/``, one module per concern.
 """
 
 from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["qa.pytest_plugin"]
+pytest_plugins = [
+    "qa.fixtures.options",
+    "qa.fixtures.site",
+    "qa.fixtures.artifacts",
+    "qa.fixtures.browsers",
+    "qa.fixtures.members",
+]
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

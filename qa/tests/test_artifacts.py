@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from qa.pytest_plugin import ARTIFACT_FILES, artifact_dir
+from conftest import pytest_plugins
+from qa.fixtures.artifacts import ARTIFACT_FILES, artifact_dir
 
 INNER_TESTS = """
 import pytest
@@ -39,8 +41,7 @@ def run_inner_suite(tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], P
             sys.executable,
             "-m",
             "pytest",
-            "-p",
-            "qa.pytest_plugin",
+            *itertools.chain.from_iterable(("-p", plugin) for plugin in pytest_plugins),
             "-p",
             "no:xdist",
             "-p",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from django.conf import settings
 from selenium.webdriver.common.selenium_manager import SeleniumManager
 
 from qa.browser import (
@@ -17,8 +19,8 @@ from qa.browser import (
     chrome_options,
     start_browser,
 )
+from qa.fixtures.options import browser_missing
 from qa.pages import LoginPage
-from qa.pytest_plugin import browser_missing
 
 ISSUE_FLAGS = {
     "--headless=new",
@@ -146,3 +148,26 @@ def test_remote_endpoint_drives_the_site_with_the_hook(local_webdriver_endpoint,
         assert any("remote console probe" in entry["message"] for entry in browser_log(driver))
     finally:
         driver.quit()
+
+
+def test_unit_tests_run_without_importing_selenium(tmp_path) -> None:
+    """The plugins import Selenium only when a browser is wanted: a machine (or a CI job) that runs
+    the unit tests alone never needs the browser stack."""
+    script = (
+        "import sys, pytest\n"
+        "code = pytest.main(['-q', '-p', 'no:xdist', '-p', 'no:cacheprovider',"
+        " 'member/tests/test_models.py'])\n"
+        "print('selenium' in sys.modules or any(m.startswith('selenium.') for m in sys.modules))\n"
+        "sys.exit(code)\n"
+    )
+    result = subprocess.run(  # noqa: S603  (this interpreter, our own script)
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"

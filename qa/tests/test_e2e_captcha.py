@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from qa.contract import CAPTCHA_WRONG as WRONG_CAPTCHA
+from qa.fixtures.options import using_base_url
 from qa.pages import CaptchaHookUnavailable
-from qa.pytest_plugin import using_base_url
 
 pytestmark = pytest.mark.e2e
 
