@@ -110,7 +110,7 @@ ocr:
 bench: $(VENV)/.installed-dev ocr
 	$(BIN)/python -m bench.ocr
 	$(BIN)/python -m bench.seed
-	$(BIN)/python -m qa.loadrun
+	$(BIN)/python -m bench.load
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

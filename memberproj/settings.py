@@ -183,7 +183,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic gathers the files WhiteNoise serves under `make serve`.
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 # In development WhiteNoise serves from the app folders as they change (no collectstatic needed).
 WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {

@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 
 from member.tests.helpers import CAPTCHA_URL, LOGIN_URL
-from qa.loadrun import Site, Visitor, serve_site
+from qa.servers import Site, Visitor, serve_site
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,8 @@
 """Load: gunicorn with several workers on SQLite, 16 visitors at once through captcha and sign-in.
 
 The site runs production style (``DJANGO_DEBUG=0``) on a fresh temporary database, with the debug
-hook on and the captcha rate limit off, as the contract allows a load test; see ``qa.loadrun``.
+hook on and the captcha rate limit off, as the contract allows a load test; see ``bench.load``
+and ``qa.servers``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from qa.loadrun import Figures, Site, run_visitors, serve_site
+from bench.load import Figures, run_visitors
+from qa.servers import Site, serve_site
 
 VISITORS = 16
 ROUNDS = 3

@@ -47,6 +47,13 @@ def fresh_email_prefix() -> str:
     raise CommandError("Could not find an unused email prefix; is the member table full of seeds?")
 
 
+def chosen_email_prefix(prefix: str) -> str:
+    """A prefix the caller chose (e.g. ``load-`` for the load run), if no email starts with it."""
+    if Member.objects.filter(email__istartswith=prefix).exists():
+        raise CommandError(f"Members with emails starting {prefix!r} exist already.")
+    return prefix
+
+
 def email(prefix: str, number: int) -> str:
     """The address of a run's ``number``-th member (1-based)."""
     return f"{prefix}{number:05d}@{EMAIL_DOMAIN}"
@@ -68,6 +75,11 @@ class Command(BaseCommand):
             help="the raw password every new member signs in with (default: the QA password)",
         )
         parser.add_argument(
+            "--email-prefix",
+            help="emails are <prefix>NNNNN@example.com (default: a fresh seed-<random>- prefix); "
+            "refused if a member's email already starts with it",
+        )
+        parser.add_argument(
             "--batch-size",
             type=positive_int,
             default=1000,
@@ -75,12 +87,18 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: Any, count: int, password: str, batch_size: int, **options: Any
+        self,
+        *args: Any,
+        count: int,
+        password: str,
+        batch_size: int,
+        email_prefix: str | None,
+        **options: Any,
     ) -> None:
         if not password:
             raise CommandError("--password must not be empty.")
         started = time.perf_counter()
-        prefix = fresh_email_prefix()
+        prefix = chosen_email_prefix(email_prefix) if email_prefix else fresh_email_prefix()
         pool = [member.username for member in MemberFactory.build_batch(min(count, NAME_POOL_SIZE))]
         names = factory.Iterator(pool)
         show_progress = count > batch_size

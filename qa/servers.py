@@ -1,0 +1,279 @@
+"""The site as a real server process, and a browser-like HTTP client to drive it black-box.
+
+``serve_site()`` prepares a fresh database (a SQLite file in a temporary directory, or the
+``DATABASE_URL``/``REDIS_URL`` of ``backend``) with the project's own commands: ``migrate``,
+``createcachetable``, ``collectstatic`` and ``seed_members`` (the one way members are made, here
+``load-00001@example.com``… with ``LOAD_PASSWORD``). Then it serves ``memberproj.wsgi`` on a free
+loopback port: gunicorn production style (``DJANGO_DEBUG=0``; sync workers, or gthread with
+``threads``), or Django's threaded development server as ``make run`` does. The captcha debug hook
+is on and the image rate limit off, as the contract allows a test server.
+
+``Visitor`` is one browser behind the TLS proxy the contract expects: its own cookies, every
+request marked ``X-Forwarded-Proto: https``. Used by the race, header and load tests and by
+``bench.load``. Only the standard library.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+from qa.services import HOST, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+LOAD_PASSWORD = "load-visitor-password-2026"  # noqa: S105  (throwaway members of a throwaway db)
+MEMBER_EMAIL_PREFIX = "load-"
+READY_TIMEOUT = 30.0  # seconds for a server to answer its first request
+REQUEST_TIMEOUT = 30.0  # seconds for one request
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def member_email(number: int) -> str:
+    """The email of the prepared site's ``number``-th member (0-based)."""
+    return f"{MEMBER_EMAIL_PREFIX}{number + 1:05d}@example.com"
+
+
+@dataclass(frozen=True)
+class Site:
+    host: str
+    port: int
+    members: int
+    log: Path
+
+    @property
+    def origin(self) -> str:
+        """The origin browsers see through the TLS proxy (what Django's CSRF check compares)."""
+        return f"https://{self.host}:{self.port}"
+
+
+def site_environment(workdir: Path, backend: dict[str, str] | None = None) -> dict[str, str]:
+    """The app server's environment: production settings on ``backend``'s database and cache
+    (``DATABASE_URL``, ``REDIS_URL``), a fresh SQLite file in ``workdir`` by default."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "memberproj.settings",
+        "DATABASE_URL": f"sqlite:///{workdir / 'site.sqlite3'}",
+        "DJANGO_STATIC_ROOT": str(workdir / "static"),
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "test-only-secret-key-for-a-throwaway-site",
+        "DJANGO_ALLOWED_HOSTS": HOST,
+        "MEMBER_CAPTCHA_DEBUG_HOOK": "1",
+        "MEMBER_CAPTCHA_RATE_LIMIT": "0",
+        **(backend or {}),
+    }
+
+
+def manage(environment: dict[str, str], *args: str) -> None:
+    """Run ``manage.py`` with ``args`` in ``environment``; raise with its output if it fails."""
+    result = subprocess.run(  # noqa: S603  (our own interpreter and manage.py)
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+
+
+def prepare_site(
+    workdir: Path, *, members: int, backend: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Database, cache table, static files and ``members`` members; returns the environment."""
+    environment = site_environment(workdir, backend)
+    manage(environment, "migrate", "--noinput", "-v", "0")
+    manage(environment, "createcachetable")
+    manage(environment, "collectstatic", "--noinput", "-v", "0")
+    if members:
+        # The QA app (and so seed_members) is installed with DEBUG on only.
+        seeding = {**environment, "DJANGO_DEBUG": "1"}
+        manage(
+            seeding,
+            "seed_members",
+            "--count",
+            str(members),
+            "--password",
+            LOAD_PASSWORD,
+            "--email-prefix",
+            MEMBER_EMAIL_PREFIX,
+        )
+    return environment
+
+
+def server_command(kind: str, port: int, *, workers: int, threads: int) -> list[str]:
+    """gunicorn (sync workers, or gthread with ``threads > 1``) or Django's threaded runserver."""
+    if kind == "runserver":
+        manage = str(ROOT / "manage.py")
+        return [sys.executable, manage, "runserver", f"{HOST}:{port}", "--noreload"]
+    if kind != "gunicorn":
+        raise ValueError(f"unknown server kind {kind!r}")
+    return [
+        str(BIN / "gunicorn"),
+        "memberproj.wsgi:application",
+        "--workers",
+        str(workers),
+        *(["--threads", str(threads), "--worker-class", "gthread"] if threads > 1 else []),
+        "--bind",
+        f"{HOST}:{port}",
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "5",
+        # gunicorn 27 shares one control socket path between instances by default.
+        "--no-control-socket",
+    ]
+
+
+@contextmanager
+def serve_site(
+    *,
+    members: int = 16,
+    workers: int = 3,
+    threads: int = 1,
+    kind: str = "gunicorn",
+    backend: dict[str, str] | None = None,
+) -> Iterator[Site]:
+    """A prepared site under gunicorn or runserver; stopped (and its files removed) after.
+
+    runserver is Django's development server (``DJANGO_DEBUG=1``, a thread per request), what
+    ``make run`` serves; gunicorn runs production style.
+    """
+    with tempfile.TemporaryDirectory(prefix="member-load-") as directory:
+        workdir = Path(directory)
+        environment = prepare_site(workdir, members=members, backend=backend)
+        if kind == "runserver":
+            environment["DJANGO_DEBUG"] = "1"
+        port = free_port()
+        log = workdir / "server.log"
+        with log.open("wb") as log_file:
+            server = subprocess.Popen(  # noqa: S603  (our own virtualenv's servers)
+                server_command(kind, port, workers=workers, threads=threads),
+                cwd=ROOT,
+                env=environment,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        site = Site(host=HOST, port=port, members=members, log=log)
+        try:
+            wait_until_ready(site, server)
+            yield site
+        finally:
+            stop(server)
+
+
+def stop(server: subprocess.Popen) -> None:
+    """SIGTERM (gunicorn stops its workers gracefully), SIGKILL to the group if it lingers."""
+    if server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+
+
+def wait_until_ready(site: Site, server: subprocess.Popen) -> None:
+    """Poll the login page until it answers 200; fail at once if gunicorn exits."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited ({server.returncode}):\n{site.log.read_text()}")
+        try:
+            if Visitor(site).get("/member/login/").status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"the server did not answer in {READY_TIMEOUT} s:\n{site.log.read_text()}")
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+    seconds: float
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+class Visitor:
+    """One browser behind the TLS proxy: its own cookies, every request marked as HTTPS."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.cookies: dict[str, str] = {}
+        self.latencies: list[float] = []
+
+    def get(self, path: str) -> Answer:
+        return self.request("GET", path)
+
+    def post(self, path: str, form: dict[str, str]) -> Answer:
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": self.site.origin,
+            "Referer": self.site.origin + path,
+        }
+        return self.request("POST", path, body=urlencode(form).encode(), headers=headers)
+
+    def request(
+        self, method: str, path: str, *, body: bytes | None = None, headers: dict | None = None
+    ) -> Answer:
+        all_headers = {
+            "X-Forwarded-Proto": "https",
+            "Accept-Language": "zh-hant",
+            **(headers or {}),
+        }
+        if self.cookies:
+            all_headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        connection = http.client.HTTPConnection(
+            self.site.host, self.site.port, timeout=REQUEST_TIMEOUT
+        )
+        started = time.perf_counter()
+        try:
+            connection.request(method, path, body=body, headers=all_headers)
+            response = connection.getresponse()
+            content = response.read()
+        finally:
+            connection.close()
+        seconds = time.perf_counter() - started
+        self.latencies.append(seconds)
+        self.keep_cookies(response.headers.get_all("Set-Cookie") or [])
+        return Answer(response.status, response.headers, content, seconds)
+
+    def keep_cookies(self, set_cookies: list[str]) -> None:
+        for header in set_cookies:
+            for name, morsel in SimpleCookie(header).items():
+                if morsel.value == "" or morsel["max-age"] == "0":
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = morsel.value
+
+
+def csrf_token(answer: Answer) -> str:
+    """The CSRF token of a form page, as a browser would send it back."""
+    found = CSRF_INPUT.search(answer.text)
+    if found is None:
+        raise ValueError("no CSRF token on the page")
+    return found.group(1)
