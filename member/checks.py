@@ -1,16 +1,15 @@
 """System checks: configurations that would break the captcha's promises, and every app setting's
-type and range (``SETTING_RULES``, one id per setting), so a mistake stops start-up instead of
-failing each request."""
+type and range (the rules live beside each setting in ``member.conf``, one id per setting), so a
+mistake stops start-up instead of failing each request."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, register
 
-from member.conf import member_settings
+from member.conf import MemberSettings, member_settings
 
 SIGNED_COOKIE_SESSIONS = "django.contrib.sessions.backends.signed_cookies"
 
@@ -66,48 +65,17 @@ def check_captcha_alphabet(app_configs: Any = None, **kwargs: Any) -> list[Check
     return []
 
 
-def _whole(minimum: int) -> Callable[[Any], bool]:
-    return lambda value: isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-
-
-def _image_size(value: Any) -> bool:
-    return (
-        isinstance(value, tuple | list)
-        and len(value) == 2
-        and all(_whole(1)(side) for side in value)
-    )
-
-
-# (check id, setting without the MEMBER_ prefix, rule, what the rule asks for)
-SETTING_RULES: list[tuple[str, str, Callable[[Any], bool], str]] = [
-    ("member.E010", "CAPTCHA_ALPHABET", lambda v: isinstance(v, str) and bool(v), "a string"),
-    ("member.E011", "CAPTCHA_LENGTH", _whole(1), "a whole number of at least 1"),
-    ("member.E012", "CAPTCHA_TIMEOUT", _whole(1), "a whole number of seconds, at least 1"),
-    ("member.E013", "CAPTCHA_IMAGE_SIZE", _image_size, "a (width, height) pair of whole numbers"),
-    ("member.E014", "CAPTCHA_IMAGE_SCALE", _whole(1), "a whole number of at least 1"),
-    (
-        "member.E015",
-        "CAPTCHA_FONT",
-        lambda v: v is None or (isinstance(v, str) and bool(v)),
-        "None or the path of a font file",
-    ),
-    ("member.E016", "CAPTCHA_DEBUG_HOOK", lambda v: isinstance(v, bool), "True or False"),
-    ("member.E017", "CAPTCHA_RATE_LIMIT", _whole(0), "a whole number, 0 for no limit"),
-    ("member.E018", "LOGIN_FAILURES_PER_ACCOUNT", _whole(1), "a whole number of at least 1"),
-    ("member.E019", "LOGIN_FAILURES_PER_CLIENT", _whole(1), "a whole number of at least 1"),
-    ("member.E020", "LOGIN_FAILURE_WINDOW", _whole(1), "a whole number of seconds, at least 1"),
-    ("member.E021", "DEVICE_TOKEN_AGE", _whole(1), "a whole number of seconds, at least 1"),
-    ("member.E022", "DEVICE_FAILURES", _whole(1), "a whole number of at least 1"),
-    ("member.E023", "TRUSTED_PROXY_COUNT", _whole(0), "a whole number, 0 for no proxy"),
-    ("member.E024", "REMEMBER_ME_AGE", _whole(1), "a whole number of seconds, at least 1"),
-]
-
-
 @register()
 def check_setting_types(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Every app setting against its rule (``member.conf``), each with its own id."""
     errors: list[CheckMessage] = []
-    for check_id, name, rule, expected in SETTING_RULES:
-        value = getattr(member_settings, name)
-        if not rule(value):
-            errors.append(Error(f"MEMBER_{name} must be {expected}, not {value!r}.", id=check_id))
+    for setting in MemberSettings.all():
+        value = getattr(member_settings, setting.name)
+        if not setting.rule(value):
+            errors.append(
+                Error(
+                    f"MEMBER_{setting.name} must be {setting.expected}, not {value!r}.",
+                    id=setting.check_id,
+                )
+            )
     return errors

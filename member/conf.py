@@ -1,101 +1,110 @@
-"""The member app's settings: one typed property each, read from Django settings on access.
+"""The member app's settings: one typed descriptor each, read from Django settings on access.
 
 ``member_settings.CAPTCHA_LENGTH`` is ``settings.MEMBER_CAPTCHA_LENGTH`` or its default. Reading
 lazily (rather than copying values at import) keeps ``override_settings`` and pytest-django's
-``settings`` fixture working, the way django-cors-headers' ``conf.py`` does. Every setting has a
-system check (``member/checks.py``) that refuses a value of the wrong type or range at start-up,
-so a mistake never waits for a request to surface.
+``settings`` fixture working, the way django-cors-headers' ``conf.py`` does. Each setting carries
+its rule and check id: ``member/checks.py`` refuses a value of the wrong type or range at start-up
+(``manage.py check``, ``make serve``), so a mistake never waits for a request to surface.
 
-Adding a setting: a property here (type, default, unit in the docstring) and a rule in
-``checks.SETTING_RULES``.
+Adding a setting is one declaration below: default, rule, check id, and a comment with its unit.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, overload
 
 from django.conf import settings
 
+T = TypeVar("T")
 
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, f"MEMBER_{name}", default)
+
+def whole(minimum: int) -> Callable[[Any], bool]:
+    """A rule: an ``int`` (not a ``bool``) of at least ``minimum``."""
+    return lambda value: isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def size_pair(value: Any) -> bool:
+    return isinstance(value, tuple | list) and len(value) == 2 and all(map(whole(1), value))
+
+
+@dataclass(frozen=True)
+class Setting(Generic[T]):
+    """``MEMBER_<name>`` with ``default``; ``rule`` says what a valid value is (``expected``)."""
+
+    default: T
+    rule: Callable[[Any], bool]
+    expected: str
+    check_id: str
+    name: str = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        object.__setattr__(self, "name", name)
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> Setting[T]: ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> T: ...
+    def __get__(self, instance: object | None, owner: type) -> T | Setting[T]:
+        if instance is None:
+            return self
+        return getattr(settings, f"MEMBER_{self.name}", self.default)
 
 
 class MemberSettings:
-    @property
-    def CAPTCHA_ALPHABET(self) -> str:
-        """Characters a challenge draws from, distinct ignoring letter case."""
-        return _setting("CAPTCHA_ALPHABET", "0123456789ABCDEF")
+    # Characters a challenge draws from (distinct, ignoring letter case), and how many it has.
+    CAPTCHA_ALPHABET = Setting[str](
+        "0123456789ABCDEF", lambda v: isinstance(v, str) and bool(v), "a string", "member.E010"
+    )
+    CAPTCHA_LENGTH = Setting[int](5, whole(1), "a whole number of at least 1", "member.E011")
+    # Seconds a challenge stays valid after its image was made.
+    CAPTCHA_TIMEOUT = Setting[int](300, whole(1), "a whole number of seconds", "member.E012")
+    # Displayed size of the image in CSS pixels; drawn at CAPTCHA_IMAGE_SCALE times that.
+    CAPTCHA_IMAGE_SIZE = Setting[tuple[int, int]](
+        (150, 50), size_pair, "a (width, height) pair of whole numbers", "member.E013"
+    )
+    CAPTCHA_IMAGE_SCALE = Setting[int](2, whole(1), "a whole number of at least 1", "member.E014")
+    # Font file for the image: a path, or None for the design's Kavivanar from static/fonts/.
+    CAPTCHA_FONT = Setting[str | None](
+        None,
+        lambda v: v is None or (isinstance(v, str) and bool(v)),
+        "None or the path of a font file",
+        "member.E015",
+    )
+    # The /member/debug/captcha/ hook for browser tests. Never on in production (member.E001).
+    CAPTCHA_DEBUG_HOOK = Setting[bool](
+        False, lambda v: isinstance(v, bool), "True or False", "member.E016"
+    )
+    # Captcha images one client address may fetch per minute; 0 turns the limit off.
+    CAPTCHA_RATE_LIMIT = Setting[int](30, whole(0), "a whole number, 0 for none", "member.E017")
+    # Password checks per account and failures per client address (wrong captchas included) in
+    # a window of LOGIN_FAILURE_WINDOW seconds.
+    LOGIN_FAILURES_PER_ACCOUNT = Setting[int](
+        10, whole(1), "a whole number of at least 1", "member.E018"
+    )
+    LOGIN_FAILURES_PER_CLIENT = Setting[int](
+        100, whole(1), "a whole number of at least 1", "member.E019"
+    )
+    LOGIN_FAILURE_WINDOW = Setting[int](
+        15 * 60, whole(1), "a whole number of seconds", "member.E020"
+    )
+    # A browser that signed in to an account holds a device token for it this many seconds; its
+    # attempts skip the account-wide lockout and have DEVICE_FAILURES checks of their own.
+    DEVICE_TOKEN_AGE = Setting[int](
+        180 * 24 * 3600, whole(1), "a whole number of seconds", "member.E021"
+    )
+    DEVICE_FAILURES = Setting[int](5, whole(1), "a whole number of at least 1", "member.E022")
+    # Reverse proxies in front that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
+    TRUSTED_PROXY_COUNT = Setting[int](0, whole(0), "a whole number, 0 for none", "member.E023")
+    # Seconds a "remember me" session lasts after sign-in.
+    REMEMBER_ME_AGE = Setting[int](
+        7 * 24 * 3600, whole(1), "a whole number of seconds", "member.E024"
+    )
 
-    @property
-    def CAPTCHA_LENGTH(self) -> int:
-        """How many distinct characters a challenge has."""
-        return _setting("CAPTCHA_LENGTH", 5)
-
-    @property
-    def CAPTCHA_TIMEOUT(self) -> int:
-        """Seconds a challenge stays valid after its image was made."""
-        return _setting("CAPTCHA_TIMEOUT", 300)
-
-    @property
-    def CAPTCHA_IMAGE_SIZE(self) -> tuple[int, int]:
-        """Displayed width and height of the image in CSS pixels."""
-        return _setting("CAPTCHA_IMAGE_SIZE", (150, 50))
-
-    @property
-    def CAPTCHA_IMAGE_SCALE(self) -> int:
-        """The image is drawn this many times its displayed size (sharp on dense screens)."""
-        return _setting("CAPTCHA_IMAGE_SCALE", 2)
-
-    @property
-    def CAPTCHA_FONT(self) -> str | None:
-        """Font file for the image: a path, or ``None`` for the design's Kavivanar."""
-        return _setting("CAPTCHA_FONT", None)
-
-    @property
-    def CAPTCHA_DEBUG_HOOK(self) -> bool:
-        """The /member/debug/captcha/ hook for browser tests; never on in production (E001)."""
-        return _setting("CAPTCHA_DEBUG_HOOK", False)
-
-    @property
-    def CAPTCHA_RATE_LIMIT(self) -> int:
-        """Captcha images one client address may fetch per minute; 0 turns the limit off."""
-        return _setting("CAPTCHA_RATE_LIMIT", 30)
-
-    @property
-    def LOGIN_FAILURES_PER_ACCOUNT(self) -> int:
-        """Password checks an account (known or not) gets per LOGIN_FAILURE_WINDOW."""
-        return _setting("LOGIN_FAILURES_PER_ACCOUNT", 10)
-
-    @property
-    def LOGIN_FAILURES_PER_CLIENT(self) -> int:
-        """Failures (wrong captchas included) a client address may have per window."""
-        return _setting("LOGIN_FAILURES_PER_CLIENT", 100)
-
-    @property
-    def LOGIN_FAILURE_WINDOW(self) -> int:
-        """Seconds a sign-in counter's window lasts."""
-        return _setting("LOGIN_FAILURE_WINDOW", 15 * 60)
-
-    @property
-    def DEVICE_TOKEN_AGE(self) -> int:
-        """Seconds a browser keeps the device token it gets on signing in."""
-        return _setting("DEVICE_TOKEN_AGE", 180 * 24 * 60 * 60)
-
-    @property
-    def DEVICE_FAILURES(self) -> int:
-        """Password checks a remembered device gets per window (beside the account's lockout)."""
-        return _setting("DEVICE_FAILURES", 5)
-
-    @property
-    def TRUSTED_PROXY_COUNT(self) -> int:
-        """Reverse proxies in front that append to X-Forwarded-For; 0 trusts REMOTE_ADDR only."""
-        return _setting("TRUSTED_PROXY_COUNT", 0)
-
-    @property
-    def REMEMBER_ME_AGE(self) -> int:
-        """Seconds a "remember me" session lasts after sign-in."""
-        return _setting("REMEMBER_ME_AGE", 7 * 24 * 60 * 60)
+    @classmethod
+    def all(cls) -> list[Setting[Any]]:
+        return [value for value in vars(cls).values() if isinstance(value, Setting)]
 
 
 member_settings = MemberSettings()
