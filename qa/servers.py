@@ -18,7 +18,6 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
-from qa.services import HOST, free_port
+from qa.services import HOST, free_port, run_command, spawn, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -78,17 +77,14 @@ def site_environment(workdir: Path, backend: dict[str, str] | None = None) -> di
     }
 
 
+def run_manage(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``manage.py args`` in ``environment`` (nothing inherited), run to the end."""
+    return run_command([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT, env=environment)
+
+
 def manage(environment: dict[str, str], *args: str) -> None:
-    """Run ``manage.py`` with ``args`` in ``environment``; raise with its output if it fails."""
-    result = subprocess.run(  # noqa: S603  (our own interpreter and manage.py)
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    """``run_manage``, raising with the command's output if it fails."""
+    result = run_manage(environment, *args)
     if result.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
 
@@ -162,33 +158,18 @@ def serve_site(
             environment["DJANGO_DEBUG"] = "1"
         port = free_port()
         log = workdir / "server.log"
-        with log.open("wb") as log_file:
-            server = subprocess.Popen(  # noqa: S603  (our own virtualenv's servers)
-                server_command(kind, port, workers=workers, threads=threads),
-                cwd=ROOT,
-                env=environment,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        server = spawn(
+            server_command(kind, port, workers=workers, threads=threads),
+            log,
+            cwd=ROOT,
+            env=environment,
+        )
         site = Site(host=HOST, port=port, members=members, log=log)
         try:
             wait_until_ready(site, server)
             yield site
         finally:
-            stop(server)
-
-
-def stop(server: subprocess.Popen) -> None:
-    """SIGTERM (gunicorn stops its workers gracefully), SIGKILL to the group if it lingers."""
-    if server.poll() is not None:
-        return
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=10)
+            stop(server)  # SIGTERM: gunicorn stops its workers gracefully
 
 
 def wait_until_ready(site: Site, server: subprocess.Popen) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -21,11 +22,33 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HOST = "127.0.0.1"
 POSTGRES_BIN = Path(os.environ.get("POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
 REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
 START_TIMEOUT = 30.0  # seconds for a server to accept connections
+
+
+def run_command(
+    command: list[str], *, timeout: float = 120, **options: Any
+) -> subprocess.CompletedProcess[str]:
+    """Run ``command`` to the end and keep its output as text; the caller judges the exit code.
+
+    The one way the harness and its tests run a short-lived program (``manage.py``, ``initdb``,
+    an inner pytest): bounded in time, never through a shell.
+    """
+    return subprocess.run(  # noqa: S603  (our own programs, argument lists, no shell)
+        command, capture_output=True, text=True, timeout=timeout, check=False, **options
+    )
+
+
+def spawn(command: list[str], log: Path, **options: Any) -> subprocess.Popen:
+    """Start a server ``command`` in a session of its own, appending its output to ``log``."""
+    with log.open("ab") as log_file:
+        return subprocess.Popen(  # noqa: S603  (our own programs, argument lists, no shell)
+            command, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True, **options
+        )
 
 
 class ServiceUnavailable(RuntimeError):
@@ -63,8 +86,9 @@ def _as_postgres_user() -> dict[str, object]:
 
 
 @dataclass
-class PostgresServer:
-    """A PostgreSQL cluster in ``directory``, listening on ``port``; ``fsync`` off (throwaway)."""
+class ServerProcess:
+    """A server with its files in ``directory``, on ``port``; ``stop()`` then ``start()`` keeps
+    the port (what fault tests need)."""
 
     directory: Path
     port: int
@@ -72,53 +96,51 @@ class PostgresServer:
 
     @property
     def log(self) -> Path:
-        return self.directory / "postgres.log"
+        return self.directory / "server.log"
+
+    def stop(self) -> None:
+        stop(self.process)
+        self.process = None
+
+
+class PostgresServer(ServerProcess):
+    """A PostgreSQL cluster listening on ``port``; ``fsync`` off (throwaway)."""
 
     def url(self, database: str = "postgres") -> str:
         return f"postgres://postgres@{HOST}:{self.port}/{database}"
 
     def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603  (Debian's server binary)
-                [
-                    str(POSTGRES_BIN / "postgres"),
-                    "-D",
-                    str(self.directory / "data"),
-                    "-h",
-                    HOST,
-                    "-p",
-                    str(self.port),
-                    "-k",
-                    str(self.directory),
-                    "-c",
-                    "fsync=off",
-                    "-c",
-                    "synchronous_commit=off",
-                    "-c",
-                    "full_page_writes=off",
-                    "-c",
-                    "max_connections=200",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                **_as_postgres_user(),
-            )
+        self.process = spawn(
+            [
+                str(POSTGRES_BIN / "postgres"),
+                "-D",
+                str(self.directory / "data"),
+                "-h",
+                HOST,
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.directory),
+                "-c",
+                "fsync=off",
+                "-c",
+                "synchronous_commit=off",
+                "-c",
+                "full_page_writes=off",
+                "-c",
+                "max_connections=200",
+            ],
+            self.log,
+            **_as_postgres_user(),
+        )
         wait_for_port(self.port, self.process, self.log)
-
-    def stop(self) -> None:
-        _terminate(self.process)
-        self.process = None
 
     def create_database(self, name: str) -> str:
         """A new empty database; returns its URL."""
         address = ["-h", HOST, "-p", str(self.port), "-U", "postgres"]
-        subprocess.run(  # noqa: S603
-            [str(POSTGRES_BIN / "createdb"), *address, name],
-            check=True,
-            capture_output=True,
-            timeout=30,
-        )
+        result = run_command([str(POSTGRES_BIN / "createdb"), *address, name], timeout=30)
+        if result.returncode != 0:
+            raise ServiceUnavailable(f"createdb {name} failed: {result.stderr}")
         return self.url(name)
 
 
@@ -133,7 +155,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     try:
         if os.geteuid() == 0:
             shutil.chown(directory, user="postgres", group="postgres")
-        result = subprocess.run(  # noqa: S603
+        result = run_command(
             [
                 str(POSTGRES_BIN / "initdb"),
                 "-D",
@@ -145,10 +167,6 @@ def postgres_server() -> Iterator[PostgresServer]:
                 "--locale=C.UTF-8",
                 "--no-sync",
             ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
             **_as_postgres_user(),
         )
         if result.returncode != 0:
@@ -163,46 +181,30 @@ def postgres_server() -> Iterator[PostgresServer]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-@dataclass
-class RedisServer:
-    """``redis-server`` on ``port``, no persistence; ``stop()`` then ``start()`` keeps the port."""
-
-    directory: Path
-    port: int
-    process: subprocess.Popen | None = None
-
-    @property
-    def log(self) -> Path:
-        return self.directory / "redis.log"
+class RedisServer(ServerProcess):
+    """``redis-server`` on ``port``, no persistence."""
 
     def url(self, database: int = 0) -> str:
         return f"redis://{HOST}:{self.port}/{database}"
 
     def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603
-                [
-                    REDIS_SERVER,
-                    "--bind",
-                    HOST,
-                    "--port",
-                    str(self.port),
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(self.directory),
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self.process = spawn(
+            [
+                REDIS_SERVER,
+                "--bind",
+                HOST,
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            self.log,
+        )
         wait_for_port(self.port, self.process, self.log)
-
-    def stop(self) -> None:
-        _terminate(self.process)
-        self.process = None
 
 
 @contextmanager
@@ -219,12 +221,13 @@ def redis_server() -> Iterator[RedisServer]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def _terminate(process: subprocess.Popen | None) -> None:
+def stop(process: subprocess.Popen | None) -> None:
+    """SIGTERM, then SIGKILL to the process's whole session if it lingers past 10 s."""
     if process is None or process.poll() is not None:
         return
     process.terminate()
     try:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)

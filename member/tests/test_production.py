@@ -12,7 +12,6 @@ import os
 import runpy
 import secrets
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from member.models import Member
 from member.tests.helpers import CAPTCHA_URL, DEBUG_HOOK_URL, HOME_URL, LOGIN_URL, REGISTER_URL
 from member.tests.helpers import MEMBER_EMAIL as EMAIL
 from member.tests.helpers import MEMBER_PASSWORD as PASSWORD
+from qa import servers
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_FILE = ROOT / "memberproj" / "settings.py"
@@ -83,16 +83,8 @@ def https_client(production: dict[str, Any]) -> Client:
 def run_manage(
     *args: str, environment: dict[str, str], tmp_path: Path
 ) -> subprocess.CompletedProcess:
-    environment = {"DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}", **environment}
-    return subprocess.run(  # noqa: S603  (our own interpreter and manage.py)
-        [sys.executable, str(ROOT / "manage.py"), *args],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}"}
+    return servers.run_manage({**database, **environment}, *args)
 
 
 def signed_in(client: Client) -> HttpResponse:

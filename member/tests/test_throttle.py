@@ -157,13 +157,16 @@ def test_eleventh_attempt_with_right_password_is_refused_after_ten_failures(
     assert_locked_out(response, attacker)
 
 
+def assert_signs_in(client: Client) -> None:
+    response = post_login(client, password=PASSWORD)
+    assert response.status_code == 302, outcome(response)
+    assert is_signed_in(client)
+
+
 def test_nine_failures_do_not_lock_the_account(member: Member, attacker: Client) -> None:
     fail_passwords(attacker, ACCOUNT_LIMIT - 1)
 
-    response = post_login(attacker, password=PASSWORD)
-
-    assert response.status_code == 302
-    assert is_signed_in(attacker)
+    assert_signs_in(attacker)
 
 
 def test_tenth_failure_is_still_bad_credentials_and_the_next_attempt_is_refused(
@@ -279,10 +282,7 @@ def test_unknown_email_spellings_count_toward_one_account(
 def test_wrong_captchas_do_not_count_toward_the_account(member: Member, attacker: Client) -> None:
     fail_captchas(attacker, ACCOUNT_LIMIT + 5)
 
-    response = post_login(attacker, password=PASSWORD)
-
-    assert response.status_code == 302
-    assert is_signed_in(attacker)
+    assert_signs_in(attacker)
 
 
 def test_wrong_captcha_is_answered_with_the_captcha_message(

@@ -91,27 +91,28 @@ def no_member() -> str:
     return PASSWORD
 
 
-def member_with_wrong_password() -> str:
+def make_member(*, usable_password: bool, active: bool) -> None:
     member = Member.objects.get(email=EMAIL)
-    member.set_password(PASSWORD)
-    member.is_active = True
+    if usable_password:
+        member.set_password(PASSWORD)
+    else:
+        member.set_unusable_password()
+    member.is_active = active
     member.save()
+
+
+def member_with_wrong_password() -> str:
+    make_member(usable_password=True, active=True)
     return WRONG_PASSWORD
 
 
 def member_with_unusable_password() -> str:
-    member = Member.objects.get(email=EMAIL)
-    member.set_unusable_password()
-    member.is_active = True
-    member.save()
+    make_member(usable_password=False, active=True)
     return PASSWORD
 
 
 def inactive_member_with_right_password() -> str:
-    member = Member.objects.get(email=EMAIL)
-    member.set_password(PASSWORD)
-    member.is_active = False
-    member.save()
+    make_member(usable_password=True, active=False)
     return PASSWORD
 
 

@@ -175,7 +175,7 @@ class Page:
 
     def _problems(self) -> str:
         """Every error message the page shows, for ``UnexpectedPage`` reports."""
-        texts = self._texts(("css selector", "#form_errors, ul.field-errors"))
+        texts = self._texts(("css selector", "div#form_errors, ul.field-errors"))
         return "; ".join(text for text in texts if text) or "(no error message)"
 
 

@@ -7,7 +7,9 @@ member home, submit and expect the same form back with its errors.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar, Self
+from typing import Self
+
+from selenium.webdriver.common.by import By
 
 from qa.pages.base import Locator, Page
 from qa.pages.captcha import Captcha
@@ -17,8 +19,12 @@ from qa.pages.home import MemberHomePage
 class CaptchaFormPage(Page):
     """A page whose root is its form (``_root``), with the captcha component inside it."""
 
-    _submit_button: ClassVar[Locator]
-    _errors: ClassVar[Locator]
+    # The contract's field names, the same in both forms; the form's one submit button (the
+    # captcha row's buttons are type="button"); the form-wide alert and every field's errors.
+    _email = (By.NAME, "useremail")
+    _password = (By.NAME, "userpassword")
+    _submit_button = (By.CSS_SELECTOR, "form button[type=submit]")
+    _errors = (By.CSS_SELECTOR, "div#form_errors[role=alert], ul.field-errors")
 
     @property
     def captcha(self) -> Captcha:
@@ -26,7 +32,7 @@ class CaptchaFormPage(Page):
 
     @property
     def error_text(self) -> str:
-        """Every error the form shows (``_errors``), joined with spaces; ``""`` when none."""
+        """Every error the form shows, form-wide and per field, joined by spaces (``""``: none)."""
         return " ".join(text for text in self._texts(self._errors) if text)
 
     def open(self) -> Self:

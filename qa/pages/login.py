@@ -21,11 +21,7 @@ class LoginPage(CaptchaFormPage):
     path = "/member/login/"
 
     _root = (By.ID, "login_form")
-    _email = (By.NAME, "useremail")
-    _password = (By.NAME, "userpassword")
     _remember = (By.NAME, "rememberme")
-    _submit_button = (By.ID, "btn_login")
-    _errors = (By.CSS_SELECTOR, "div#form_errors[role=alert]")
     _register_link = (By.ID, "link_register")
 
     # State.

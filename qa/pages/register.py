@@ -15,11 +15,7 @@ class RegisterPage(CaptchaFormPage):
 
     _root = (By.ID, "register_form")
     _username = (By.NAME, "username")
-    _email = (By.NAME, "useremail")
-    _password = (By.NAME, "userpassword")
     _password2 = (By.NAME, "userpassword2")
-    _submit_button = (By.ID, "btn_register")
-    _errors = (By.CSS_SELECTOR, "div#form_errors[role=alert], ul.field-errors")
 
     def fill(
         self,
@@ -46,16 +42,3 @@ class RegisterPage(CaptchaFormPage):
         """Sign up with the right captcha and land, signed in, on the member home."""
         self.fill(username, email, password)
         return self.submit_expecting_home(f"signing up as {email}")
-
-    def register_expecting_error(
-        self,
-        username: str,
-        email: str,
-        password: str,
-        *,
-        password2: str | None = None,
-        captcha: str | None = None,
-    ) -> RegisterPage:
-        """Submit a sign-up the site should refuse; return the page that says why."""
-        self.fill(username, email, password, password2=password2, captcha=captcha)
-        return self.submit_expecting_error(f"signing up as {email} (expected to fail)")

@@ -13,6 +13,7 @@ from django.conf import settings
 
 from conftest import pytest_plugins
 from qa.fixtures.artifacts import ARTIFACT_FILES, artifact_dir
+from qa.services import run_command
 
 INNER_TESTS = """
 import pytest
@@ -36,7 +37,7 @@ def run_inner_suite(tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], P
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    e2e: browser tests\n")
     artifacts = tmp_path / "artifacts"
     env = {**os.environ, "PYTHONPATH": str(settings.BASE_DIR)}
-    result = subprocess.run(  # noqa: S603  (this interpreter, our own arguments)
+    result = run_command(
         [
             sys.executable,
             "-m",
@@ -52,10 +53,6 @@ def run_inner_suite(tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], P
         ],
         cwd=tmp_path,
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
     )
     return result, artifacts
 

@@ -21,16 +21,10 @@ from qa.browser import (
 )
 from qa.fixtures.options import browser_missing
 from qa.pages import LoginPage
+from qa.services import run_command
 
-ISSUE_FLAGS = {
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-}
+# What headless Chromium needs here: no sandbox as root, no background calls to a closed network.
+ISSUE_FLAGS = {"--headless=new", "--no-sandbox", "--disable-background-networking"}
 
 
 @pytest.fixture
@@ -160,14 +154,7 @@ def test_unit_tests_run_without_importing_selenium(tmp_path) -> None:
         "print('selenium' in sys.modules or any(m.startswith('selenium.') for m in sys.modules))\n"
         "sys.exit(code)\n"
     )
-    result = subprocess.run(  # noqa: S603  (this interpreter, our own script)
-        [sys.executable, "-c", script],
-        cwd=settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_command([sys.executable, "-c", script], cwd=settings.BASE_DIR)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"

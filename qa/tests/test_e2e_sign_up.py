@@ -33,9 +33,9 @@ def test_sign_up_signs_the_new_member_in_and_they_can_sign_in_again(register_pag
 def test_sign_up_with_an_email_already_in_use_is_refused_whatever_its_case(
     register_page, site_member, browser, site_url
 ):
-    page = register_page.register_expecting_error(
-        "Someone Else", site_member.email.upper(), "x" + DEFAULT_PASSWORD
-    )
+    email = site_member.email.upper()
+    page = register_page.fill("Someone Else", email, "x" + DEFAULT_PASSWORD)
+    page = page.submit_expecting_error(f"signing up again as {email}")
 
     assert EMAIL_TAKEN in page.error_text
     # Nobody got signed in by the refused sign-up: the member home still asks to sign in.
