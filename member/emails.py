@@ -6,9 +6,13 @@ account key), so spellings of one mailbox cannot become two accounts:
 
 - NFKC first: full-width letters (U+FF41…) and the Kelvin sign (U+212A) become ASCII;
 - the local part unquoted (``"kate"@…`` is ``kate@…``) and case-folded;
-- the domain case-folded and IDNA-encoded (``måil.example`` is ``xn--mil-ula.example``), with
-  Python's own ``idna`` codec: after NFKC and case folding, the characters where IDNA 2003 and
-  2008 differ (ß, ς, joiners) are already mapped, so no extra dependency is needed.
+- the domain mapped by UTS #46 (which folds its case) and IDNA 2008-encoded (``måil.example`` is
+  ``xn--mil-ula.example``) with the ``idna`` package. Not Python's ``"idna"`` codec: that is IDNA
+  2003, and case-folding before it turns ``faß.de`` into ``fass.de``, two registrable domains (two
+  people's mailboxes) made one account;
+- each domain label in one script (Latin may join Han, Kana, Hangul: UTS #39's "highly
+  restrictive" level), judged on the Unicode form so an ``xn--`` spelling cannot slip through: a
+  Latin name with one Cyrillic letter is refused as a lookalike, with its own message.
 
 Folding the local part's case is a policy choice (RFC 5321 lets a server tell ``Kate`` from
 ``kate``); no mail provider people use does, and two accounts for them would be a trap.
@@ -18,16 +22,40 @@ from __future__ import annotations
 
 import unicodedata
 
+import idna
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 INVALID_EMAIL = _("Enter a valid email address.")
+LOOKALIKE_EMAIL = _(
+    "This email address mixes letters from different alphabets that look alike. "
+    "Please type it again in one alphabet."
+)
+# Scripts that UTS #39's "highly restrictive" level lets share a label with Latin.
+_CJK_SCRIPTS = frozenset({"CJK", "HIRAGANA", "KATAKANA", "HANGUL", "BOPOMOFO"})
+
+
+def _script(char: str) -> str | None:
+    """A letter's script, read from the first word of its Unicode name; ``None`` for non-letters.
+
+    An approximation of the Unicode Script property, exact for the scripts whose letters pass for
+    Latin ones (Cyrillic, Greek, Armenian, Cherokee...); digits, hyphens and marks join any script.
+    """
+    if not unicodedata.category(char).startswith("L"):
+        return None
+    name = unicodedata.name(char, "")
+    return name.split(" ", 1)[0] if name else "UNKNOWN"
+
+
+def _one_script(label: str) -> bool:
+    scripts = {script for script in map(_script, label) if script is not None}
+    return len(scripts) <= 1 or scripts <= _CJK_SCRIPTS | {"LATIN"}
 
 
 def normalise_email(raw: str) -> str:
-    """The stored form of ``raw``; raises ``ValidationError`` (code ``invalid``) when it is no
-    valid address once normalised."""
+    """The stored form of ``raw``; raises ``ValidationError``: code ``invalid`` when it is no
+    valid address once normalised, ``lookalike`` for a domain label that mixes scripts."""
     text = unicodedata.normalize("NFKC", raw).strip()
     local, at, domain = text.rpartition("@")
     if not at or not local or not domain:
@@ -37,9 +65,12 @@ def normalise_email(raw: str) -> str:
         if '"' in local or "\\" in local:
             raise ValidationError(INVALID_EMAIL, code="invalid")
     try:
-        ascii_domain = domain.casefold().rstrip(".").encode("idna").decode("ascii")
-    except UnicodeError:
+        ascii_domain = idna.encode(domain.rstrip("."), uts46=True).decode("ascii")
+        labels = idna.decode(ascii_domain).split(".")
+    except (idna.IDNAError, UnicodeError):
         raise ValidationError(INVALID_EMAIL, code="invalid") from None
+    if not all(_one_script(label) for label in labels):
+        raise ValidationError(LOOKALIKE_EMAIL, code="lookalike")
     email = f"{local.casefold()}@{ascii_domain}"
     validate_email(email)
     return email

@@ -24,15 +24,26 @@ class MemberManager(BaseUserManager["Member"]):
         # Sign-in looks the email up in the same normal form it was stored in.
         return self.get(email=normalise_email_for_lookup(email or ""))
 
-    def create_user(self, email: str, password: str | None = None, **extra_fields: Any) -> Member:
+    def create_user(
+        self,
+        email: str,
+        password: str | None = None,
+        *,
+        password_hash: str | None = None,
+        **extra_fields: Any,
+    ) -> Member:
         """The one way a member is made: normalised email, hashed password, validated, saved.
 
-        Raises ``ValidationError`` for an invalid or taken email (the unique constraint's
-        message); a concurrent sign-up that wins the race makes ``save()`` raise
-        ``IntegrityError``.
+        Test data may pass ``password_hash`` (a ``make_password`` result) instead of
+        ``password``, so many members share one hash. Raises ``ValidationError`` for an invalid
+        or taken email (the unique constraint's message); a concurrent sign-up that wins the race
+        makes ``save()`` raise ``IntegrityError``.
         """
         member = self.model(email=self.normalize_email(email), **extra_fields)
-        member.set_password(password)
+        if password_hash is None:
+            member.set_password(password)
+        else:
+            member.password = password_hash
         member.full_clean(exclude=["password"])
         member.save(using=self._db)
         return member

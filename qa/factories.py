@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from factory.django import DjangoModelFactory
 
+from member.emails import normalise_email
 from member.models import Member
 
 __all__ = ["DEFAULT_PASSWORD", "MemberFactory", "hashed_password"]
@@ -76,6 +77,14 @@ class MemberFactory(DjangoModelFactory):
 
     @classmethod
     def _adjust_kwargs(cls, **kwargs: Any) -> dict[str, Any]:
-        # Runs for build, create and their batches alike, so bulk inserts get the hash too.
+        # Runs for build, create and their batches alike, so rows that ``bulk_create`` inserts
+        # without the manager (``seed_members``) still get the shared hash and the normal email.
         kwargs["password"] = hashed_password(kwargs["password"])
+        kwargs["email"] = normalise_email(kwargs["email"])
         return kwargs
+
+    @classmethod
+    def _create(cls, model_class: type[Member], *args: Any, **kwargs: Any) -> Member:
+        # The one way members are made (validation, unique check), minus per-row hashing.
+        email, password_hash = kwargs.pop("email"), kwargs.pop("password")
+        return model_class.objects.create_user(email, password_hash=password_hash, **kwargs)

@@ -15,6 +15,7 @@ from member.emails import normalise_email
 from member.models import Member, ThrottleCounter
 from member.tests.helpers import REGISTER_URL, post_login, register_data
 from qa.contract import EMAIL_TAKEN
+from qa.factories import MemberFactory
 
 KATE = "kate@kmail.example"
 LOOKALIKES = [
@@ -116,3 +117,45 @@ def test_the_normal_form_is_nfkc_and_ascii_for_ascii_input(address: str) -> None
     normal = normalise_email(address)
     assert normal == unicodedata.normalize("NFKC", normal)
     assert normal.isascii()
+
+
+def test_sharp_s_domains_stay_two_mailboxes() -> None:
+    # IDNA 2008: faß.de and fass.de are two registrable domains, so two people's mailboxes.
+    assert normalise_email("kate@faß.de") == "kate@xn--fa-hia.de"
+    assert normalise_email("kate@FASS.de") == "kate@fass.de"
+
+
+@pytest.mark.parametrize("spelling", ["kate@km\u0430il.example", "kate@xn--kmil-63d.example"])
+def test_a_domain_mixing_alphabets_is_refused_as_a_lookalike(spelling: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        normalise_email(spelling)
+
+    assert refused.value.code == "lookalike"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [
+        ("zh-hant", "這個電子郵件地址混用了外觀相似的不同字母系統"),
+        ("en", "mixes letters from different alphabets that look alike"),
+    ],
+)
+def test_sign_up_with_a_lookalike_domain_says_so_in_the_page_language(
+    language: str, message: str, fast_password_hasher: None
+) -> None:
+    client = Client(headers={"accept-language": language})
+
+    response = client.post(REGISTER_URL, register_data(client, email="kate@km\u0430il.example"))
+
+    assert message in response.content.decode()
+    assert not Member.objects.exists()
+
+
+@pytest.mark.django_db
+def test_factory_members_are_made_with_the_normal_email(fast_password_hasher: None) -> None:
+    created = MemberFactory(email="KATE@Ｋmail.example")  # noqa: RUF001  (full-width K)
+    built = MemberFactory.build(email='"Grace"@KMAIL.example')
+
+    assert created.email == KATE
+    assert built.email == "grace@kmail.example"
