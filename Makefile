@@ -70,41 +70,31 @@ serve: $(VENV)/.installed-prod
 	exec $(BIN)/gunicorn memberproj.wsgi:application --bind $(HOST):$(PORT) \
 		--workers $(WORKERS) --access-logfile - --no-control-socket
 
-# Debian's Chromium and its driver: installed when missing and we may (root), else a clear message.
+# $(call debian_packages,CHECK,PACKAGES,PURPOSE): when the shell test CHECK fails, install Debian's
+# PACKAGES if we may (root), else stop with the command to type. No commas inside the arguments.
+define debian_packages
+	@if $(1); then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing $(2) for $(3)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -q && apt-get install -y -q --no-install-recommends $(2); \
+	else \
+		echo "Missing for $(3). Install with: sudo apt-get install $(2)" >&2; \
+		exit 1; \
+	fi
+endef
+
+# Chromium and its driver for the browser tests (or point CHROME_BIN and CHROMEDRIVER elsewhere).
 browser:
-	@if [ -x "$(CHROME_BIN)" ] && [ -x "$(CHROMEDRIVER)" ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "Installing $(BROWSER_PACKAGES) for the browser tests"; \
-		export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends $(BROWSER_PACKAGES); \
-	else \
-		echo "The browser tests need Chromium and ChromeDriver. Install them with:" >&2; \
-		echo "  sudo apt-get install $(BROWSER_PACKAGES)" >&2; \
-		echo "or point CHROME_BIN and CHROMEDRIVER at your own." >&2; \
-		exit 1; \
-	fi
+	$(call debian_packages,[ -x "$(CHROME_BIN)" ] && [ -x "$(CHROMEDRIVER)" ],$(BROWSER_PACKAGES),the browser tests)
 
-# Debian's PostgreSQL and Redis for the tests that run real servers, the same way.
+# PostgreSQL and Redis for the tests that run real servers.
 services:
-	@if [ -x "$(POSTGRES_BIN)/initdb" ] && [ -x /usr/bin/redis-server ]; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "Installing $(SERVICE_PACKAGES) for the tests that run real servers"; \
-		export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends $(SERVICE_PACKAGES); \
-	else \
-		echo "The suite runs throwaway PostgreSQL and Redis servers. Install them with:" >&2; \
-		echo "  sudo apt-get install $(SERVICE_PACKAGES)" >&2; \
-		exit 1; \
-	fi
+	$(call debian_packages,[ -x "$(POSTGRES_BIN)/initdb" ] && [ -x /usr/bin/redis-server ],$(SERVICE_PACKAGES),the tests with real servers)
 
-# Debian's Tesseract for the OCR benchmark, the same way.
+# Tesseract for the OCR benchmark.
 ocr:
-	@if command -v tesseract >/dev/null; then exit 0; fi; \
-	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "Installing $(OCR_PACKAGES) for the OCR benchmark"; \
-		export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends $(OCR_PACKAGES); \
-	else \
-		echo "The OCR benchmark needs Tesseract: sudo apt-get install $(OCR_PACKAGES)" >&2; \
-		exit 1; \
-	fi
+	$(call debian_packages,command -v tesseract >/dev/null,$(OCR_PACKAGES),the OCR benchmark)
 
 # Speed and robustness figures, printed as tables; reported, never asserted.
 bench: $(VENV)/.installed-dev ocr
