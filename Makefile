@@ -110,8 +110,11 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Twice: on the embedded SQLite (everything), then on throwaway PostgreSQL + Redis servers (all but
+# the race and load tests, which start their own servers on both backends in the first pass).
 test: $(VENV)/.installed-dev browser services lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m qa.services run -- $(BIN)/python -m pytest $(PYTEST_ARGS) -m "not race and not load"
 
 clean:
 	rm -rf $(VENV) staticfiles qa-artifacts .pytest_cache

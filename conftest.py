@@ -24,3 +24,15 @@ FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 def fast_password_hasher(settings):
     """For tests that are not about hashing: MD5 instead of Argon2's ~0.1 s a hash."""
     settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+@pytest.fixture(autouse=True)
+def _shared_cache_starts_empty(request: pytest.FixtureRequest) -> None:
+    """In the PostgreSQL + Redis pass, each test starts with an empty Redis: the database rolls
+    back after every test, Redis (counters, challenges, sessions) does not."""
+    from django.conf import settings
+
+    if getattr(settings, "REDIS_URL", "") and "django_db_setup" in request.fixturenames:
+        from django.core.cache import cache
+
+        cache.clear()

@@ -11,11 +11,13 @@ Only the standard library.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -231,3 +233,37 @@ def stop(process: subprocess.Popen | None) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+@contextmanager
+def postgres_and_redis() -> Iterator[dict[str, str]]:
+    """Both throwaway servers, as the environment the site reads (``DATABASE_URL``,
+    ``REDIS_URL``)."""
+    with postgres_server() as postgres, redis_server() as redis:
+        yield {"DATABASE_URL": postgres.create_database("member"), "REDIS_URL": redis.url()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m qa.services run -- COMMAND …``: COMMAND with a throwaway PostgreSQL and Redis.
+
+    ``make test`` runs the suite's second pass this way: every test that touches the database,
+    sessions, the cache or the throttle then meets the real servers a multi-server site uses.
+    """
+    parser = argparse.ArgumentParser(prog="python -m qa.services", description=main.__doc__)
+    parser.add_argument("action", choices=["run"])
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    options = parser.parse_args(argv)
+    command = options.command[1:] if options.command[:1] == ["--"] else options.command
+    if not command:
+        parser.error("give the command to run after --")
+    with postgres_and_redis() as environment:
+        print(
+            f"qa.services: PostgreSQL {environment['DATABASE_URL']}, "
+            f"Redis {environment['REDIS_URL']}",
+            flush=True,
+        )
+        return subprocess.run(command, env={**os.environ, **environment}, check=False).returncode  # noqa: S603
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -11,7 +11,9 @@ from django.conf import settings as django_settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
 
+from member import ratelimit
 from member.models import Member
+from member.ratelimit import DatabaseCounters
 from member.tests.helpers import MEMBER_EMAIL, MEMBER_NAME, MEMBER_PASSWORD
 from qa.services import redis_server
 
@@ -57,3 +59,10 @@ def redis_cache(redis_url: str, settings: Any) -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def database_counters(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rate-limit counters in the database store whatever the cache is, for tests that look at
+    its rows or move its clock (the Redis store keeps time by TTL, which no test can move)."""
+    monkeypatch.setattr(ratelimit, "counters", DatabaseCounters)

@@ -18,7 +18,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.http import HttpResponse
 from django.test import Client, override_settings
 
-from member import captcha
+from member import captcha, ratelimit
 
 LOGIN_URL = "/member/login/"
 REGISTER_URL = "/member/register/"
@@ -208,3 +208,9 @@ def recording_password_work() -> Iterator[PasswordWork]:
     finally:
         for patch in reversed(patches):
             patch.stop()
+
+
+def client_failures(address: str) -> int:
+    """How many failures the counters hold for client ``address``, in whichever store is on."""
+    key = f"signin:client:{address}"
+    return next(n for n in range(1000) if ratelimit.exhausted(key, limit=n + 1) is None)

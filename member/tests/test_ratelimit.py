@@ -6,6 +6,7 @@ import threading
 from typing import Any
 
 import pytest
+from django.test import override_settings
 
 from member import ratelimit
 from member.ratelimit import DatabaseCounters, RedisCounters
@@ -17,15 +18,20 @@ NOW = 1_700_000_000.0
 def store(request: pytest.FixtureRequest) -> Any:
     """Each store the site can run on; the Redis one on a real Redis server."""
     if request.param == "database":
-        request.getfixturevalue("db")
+        request.getfixturevalue("database_counters")
         return "database"
     request.getfixturevalue("redis_cache")
     return "redis"
 
 
-def test_the_store_follows_the_default_cache(store: str) -> None:
-    expected = RedisCounters if store == "redis" else DatabaseCounters
-    assert isinstance(ratelimit.counters(), expected)
+def test_the_store_follows_the_default_cache(redis_url: str) -> None:
+    redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
+    database = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "t"}
+
+    with override_settings(CACHES={"default": redis}):
+        assert isinstance(ratelimit.counters(), RedisCounters)
+    with override_settings(CACHES={"default": database}):
+        assert isinstance(ratelimit.counters(), DatabaseCounters)
 
 
 def test_a_budget_of_three_lets_three_through_then_refuses(store: str) -> None:
@@ -100,7 +106,7 @@ def test_threads_racing_for_one_budget_take_exactly_the_limit(redis_cache: None)
     assert len(results) == 20
 
 
-def test_database_window_ends_and_a_new_one_begins(db: None) -> None:
+def test_database_window_ends_and_a_new_one_begins(database_counters: None) -> None:
     for offset in range(3):
         ratelimit.consume("k", limit=3, window=60, now=NOW + offset)
     refused = ratelimit.consume("k", limit=3, window=60, now=NOW + 30)

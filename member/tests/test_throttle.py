@@ -368,7 +368,7 @@ def spoofed_headers(number: int) -> dict[str, str]:
 
 
 def test_spoofed_forwarded_for_neither_resets_nor_spreads_the_client_count(
-    member: Member, settings: Any
+    database_counters: None, member: Member, settings: Any
 ) -> None:
     settings.MEMBER_TRUSTED_PROXY_COUNT = 0
     settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
@@ -385,7 +385,7 @@ def test_spoofed_forwarded_for_neither_resets_nor_spreads_the_client_count(
 
 
 def test_behind_one_trusted_proxy_the_rightmost_hop_is_the_client(
-    member: Member, settings: Any
+    database_counters: None, member: Member, settings: Any
 ) -> None:
     settings.MEMBER_TRUSTED_PROXY_COUNT = 1
     settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
@@ -430,7 +430,9 @@ def test_client_ip_trusts_only_the_configured_proxy_hops(
 # The window
 
 
-def test_account_lockout_ends_when_the_window_has_passed(member: Member, attacker: Client) -> None:
+def test_account_lockout_ends_when_the_window_has_passed(
+    database_counters: None, member: Member, attacker: Client
+) -> None:
     fail_passwords(attacker, ACCOUNT_LIMIT)
     window = 15 * 60
 
@@ -444,7 +446,7 @@ def test_account_lockout_ends_when_the_window_has_passed(member: Member, attacke
 
 
 def test_client_lockout_ends_when_a_shorter_window_setting_has_passed(
-    member: Member, attacker: Client, settings: Any
+    database_counters: None, member: Member, attacker: Client, settings: Any
 ) -> None:
     settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
     settings.MEMBER_LOGIN_FAILURE_WINDOW = 120
@@ -457,7 +459,7 @@ def test_client_lockout_ends_when_a_shorter_window_setting_has_passed(
 
 
 def test_refused_attempts_during_a_lockout_do_not_extend_it(
-    member: Member, attacker: Client
+    database_counters: None, member: Member, attacker: Client
 ) -> None:
     fail_passwords(attacker, ACCOUNT_LIMIT)
     move_attempts_back(15 * 60 - 30)
@@ -550,7 +552,7 @@ def test_captcha_rate_limit_counts_the_address_not_the_session(
 
 
 def test_captcha_rate_limit_starts_again_in_the_next_minute(
-    db: None, empty_cache: None, settings: Any
+    database_counters: None, db: None, empty_cache: None, settings: Any
 ) -> None:
     settings.MEMBER_CAPTCHA_RATE_LIMIT = 3
     request = RequestFactory().get(CAPTCHA_URL, REMOTE_ADDR=ATTACKER)
@@ -723,7 +725,7 @@ def test_no_log_record_holds_the_password_or_the_captcha_answer(
 
 
 def test_failure_records_in_the_database_hold_neither_password_nor_answer(
-    secret_member: Member, attacker: Client
+    database_counters: None, secret_member: Member, attacker: Client
 ) -> None:
     answer = solved_captcha(attacker)
     attacker.post(
