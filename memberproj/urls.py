@@ -15,3 +15,6 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
 ]
+
+# An outage of Redis or PostgreSQL is answered with 503, any other error with Django's 500 page.
+handler500 = "member.outage.server_error"

@@ -145,15 +145,21 @@ def serve_site(
     threads: int = 1,
     kind: str = "gunicorn",
     backend: dict[str, str] | None = None,
+    prepare: bool = True,
 ) -> Iterator[Site]:
     """A prepared site under gunicorn or runserver; stopped (and its files removed) after.
 
     runserver is Django's development server (``DJANGO_DEBUG=1``, a thread per request), what
-    ``make run`` serves; gunicorn runs production style.
+    ``make run`` serves; gunicorn runs production style. ``prepare=False`` serves a ``backend``
+    another site prepared already (a second app server on the same database and Redis).
     """
     with tempfile.TemporaryDirectory(prefix="member-load-") as directory:
         workdir = Path(directory)
-        environment = prepare_site(workdir, members=members, backend=backend)
+        if prepare:
+            environment = prepare_site(workdir, members=members, backend=backend)
+        else:
+            environment = site_environment(workdir, backend)
+            manage(environment, "collectstatic", "--noinput", "-v", "0")
         if kind == "runserver":
             environment["DJANGO_DEBUG"] = "1"
         port = free_port()
@@ -202,8 +208,11 @@ class Answer:
 class Visitor:
     """One browser behind the TLS proxy: its own cookies, every request marked as HTTPS."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, *, address: str | None = None) -> None:
         self.site = site
+        # The client address the TLS proxy reports (X-Forwarded-For), for sites that trust one
+        # proxy (MEMBER_TRUSTED_PROXY_COUNT=1): each test can be its own client.
+        self.address = address
         self.cookies: dict[str, str] = {}
         self.latencies: list[float] = []
 
@@ -223,6 +232,7 @@ class Visitor:
     ) -> Answer:
         all_headers = {
             "X-Forwarded-Proto": "https",
+            **({"X-Forwarded-For": self.address} if self.address else {}),
             "Accept-Language": "zh-hant",
             **(headers or {}),
         }
