@@ -136,11 +136,19 @@ class PostgresServer(ServerProcess):
             **_as_postgres_user(),
         )
         wait_for_port(self.port, self.process, self.log)
+        # The port opens before recovery ends ("the database system is starting up").
+        deadline = time.monotonic() + START_TIMEOUT
+        while run_command(self._client("pg_isready"), timeout=10).returncode != 0:
+            if time.monotonic() > deadline:
+                raise ServiceUnavailable(f"PostgreSQL never got ready:\n{self.log.read_text()}")
+            time.sleep(0.05)
+
+    def _client(self, program: str) -> list[str]:
+        return [str(POSTGRES_BIN / program), "-h", HOST, "-p", str(self.port), "-U", "postgres"]
 
     def create_database(self, name: str) -> str:
         """A new empty database; returns its URL."""
-        address = ["-h", HOST, "-p", str(self.port), "-U", "postgres"]
-        result = run_command([str(POSTGRES_BIN / "createdb"), *address, name], timeout=30)
+        result = run_command([*self._client("createdb"), name], timeout=30)
         if result.returncode != 0:
             raise ServiceUnavailable(f"createdb {name} failed: {result.stderr}")
         return self.url(name)
