@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 HOST = "127.0.0.1"
 POSTGRES_BIN = Path(os.environ.get("POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
@@ -220,18 +220,28 @@ class RedisServer(ServerProcess):
         wait_for_port(self.port, self.process, self.log)
 
 
+S = TypeVar("S", bound=ServerProcess)
+
+
 @contextmanager
-def redis_server() -> Iterator[RedisServer]:
-    if not Path(REDIS_SERVER).exists():
-        raise ServiceUnavailable("Redis is not installed: sudo apt-get install redis-server")
-    directory = Path(tempfile.mkdtemp(prefix="member-redis-"))
-    server = RedisServer(directory=directory, port=free_port())
+def throwaway(kind: type[S]) -> Iterator[S]:
+    """A ``kind`` server in a new temporary directory on a free port, removed after."""
+    directory = Path(tempfile.mkdtemp(prefix="member-server-"))
+    server = kind(directory=directory, port=free_port())
     try:
         server.start()
         yield server
     finally:
         server.stop()
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextmanager
+def redis_server() -> Iterator[RedisServer]:
+    if not Path(REDIS_SERVER).exists():
+        raise ServiceUnavailable("Redis is not installed: sudo apt-get install redis-server")
+    with throwaway(RedisServer) as server:
+        yield server
 
 
 def stop(process: subprocess.Popen | None) -> None:
@@ -309,14 +319,8 @@ def selenium_grid() -> Iterator[SeleniumGrid]:
         raise ServiceUnavailable(
             "Java is not installed: sudo apt-get install openjdk-17-jre-headless"
         )
-    directory = Path(tempfile.mkdtemp(prefix="member-grid-"))
-    grid = SeleniumGrid(directory=directory, port=free_port())
-    try:
-        grid.start()
+    with throwaway(SeleniumGrid) as grid:
         yield grid
-    finally:
-        grid.stop()
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 @contextmanager
