@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import CheckMessage, Error, Info, Tags, register
 
 from member.conf import MemberSettings, member_settings
 
@@ -79,3 +79,17 @@ def check_setting_types(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
                 )
             )
     return errors
+
+
+@register(Tags.security, deploy=True)
+def check_mail_configured(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    if not settings.DEBUG and not getattr(settings, "EMAIL_URL", ""):
+        return [
+            Info(
+                "EMAIL_URL is not set: password-reset mails are printed on the server console "
+                "instead of being sent.",
+                hint="Set EMAIL_URL, e.g. smtp://user:password@mail.example.com:587/?tls=True",
+                id="member.I001",
+            )
+        ]
+    return []

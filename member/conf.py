@@ -95,6 +95,14 @@ class MemberSettings:
         180 * 24 * 3600, whole(1), "a whole number of seconds", "member.E021"
     )
     DEVICE_FAILURES = Setting[int](5, whole(1), "a whole number of at least 1", "member.E022")
+    # Password-reset mails one email address may be sent per hour, and reset requests one client
+    # address may make per hour (both counted the same for known and unknown addresses).
+    PASSWORD_RESET_MAILS_PER_ADDRESS = Setting[int](
+        3, whole(1), "a whole number of at least 1", "member.E025"
+    )
+    PASSWORD_RESET_REQUESTS_PER_CLIENT = Setting[int](
+        20, whole(1), "a whole number of at least 1", "member.E026"
+    )
     # Reverse proxies in front that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
     TRUSTED_PROXY_COUNT = Setting[int](0, whole(0), "a whole number, 0 for none", "member.E023")
     # Seconds a "remember me" session lasts after sign-in.

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import authenticate, password_validation
+from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -238,3 +239,51 @@ class RegisterForm(CaptchaFormMixin, forms.Form):
         refusal = throttle.count_client_failure(self.request)
         if refusal is not None:
             self.add_error(None, self.refused(refusal))
+
+
+class MemberPasswordChangeForm(PasswordChangeForm):
+    """Django's change form (``old_password``, ``new_password1``, ``new_password2``, the
+    validators); the old password is checked like a sign-in: reserved, and counted when wrong."""
+
+    refusal: Refusal | None = None
+
+    def __init__(self, user: Member, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self) -> str:
+        reservation = throttle.reserve_password_check(self.request, self.user.email)
+        if isinstance(reservation, Refusal):
+            self.refusal = reservation
+            raise ValidationError(
+                CAPTCHA_ERRORS["locked_out"],
+                code="locked_out",
+                params={"minutes": reservation.minutes},
+            )
+        old_password = super().clean_old_password()  # raises when wrong: the check counts
+        reservation.release()
+        return old_password
+
+
+class PasswordResetRequestForm(CaptchaFormMixin, forms.Form):
+    """Email and captcha, captcha first; the answer never says whether the email has a member."""
+
+    useremail = forms.CharField(
+        label=_("Email"),
+        max_length=EMAIL_MAX_LENGTH,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    captcha = captcha_field()
+
+    error_messages = dict(CAPTCHA_ERRORS)
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        self.check_captcha(self.cleaned_data.get("captcha"))
+        email = self.cleaned_data.get("useremail")
+        if email:
+            self.raise_if_refused(throttle.password_reset_refusal(self.request, email))
+        return self.cleaned_data

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
+from member.emails import normalise_email_for_lookup
 from member.models import Member
 
 
@@ -28,3 +37,30 @@ def member_create(*, email: str, username: str, password: str) -> Member:
         if codes & {"unique", "email_taken"}:
             raise EmailTaken(email) from error
         raise
+
+
+def password_reset_send(*, request: HttpRequest, email: str) -> bool:
+    """Mail a one-time reset link to the active member with ``email``, if there is one.
+
+    The mail is in the request's language. Members without a usable password and inactive
+    members get nothing; the caller answers the same either way. Returns whether a mail went out.
+    """
+    member = Member.objects.filter(email=normalise_email_for_lookup(email), is_active=True).first()
+    if member is None or not member.has_usable_password():
+        return False
+    path = reverse(
+        "member:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(member.pk)),
+            "token": default_token_generator.make_token(member),
+        },
+    )
+    context = {
+        "member": member,
+        "url": request.build_absolute_uri(path),
+        "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
+    }
+    subject = render_to_string("member/mail/password_reset_subject.txt", context).strip()
+    body = render_to_string("member/mail/password_reset.txt", context)
+    send_mail(subject, body, None, [member.email])
+    return True

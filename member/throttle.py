@@ -190,3 +190,24 @@ def captcha_image_refusal(request: HttpRequest, *, now: float | None = None) -> 
         window=60,
         now=now,
     )
+
+
+RESET_WINDOW = 60 * 60  # seconds: the password-reset limits count per hour
+
+
+def password_reset_refusal(request: HttpRequest, email: str) -> Refusal | None:
+    """Count one password-reset request for ``email`` and this client address.
+
+    Keyed on what was typed, not on whether a member has it, so the refusal looks the same for
+    known and unknown addresses, and nobody can flood one inbox with reset mails.
+    """
+    refusal = ratelimit.consume(
+        f"reset:client:{client_ip(request)}",
+        limit=member_settings.PASSWORD_RESET_REQUESTS_PER_CLIENT,
+        window=RESET_WINDOW,
+    )
+    return refusal or ratelimit.consume(
+        f"reset:address:{account_key(email) or ''}",
+        limit=member_settings.PASSWORD_RESET_MAILS_PER_ADDRESS,
+        window=RESET_WINDOW,
+    )

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView, LogoutView
+from django.contrib.auth.views import (
+    LoginView,
+    LogoutView,
+    PasswordChangeView,
+    PasswordResetConfirmView,
+)
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -20,13 +26,20 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from member import captcha, throttle
 from member.conf import member_settings
-from member.forms import LoginForm, RegisterForm
+from member.forms import (
+    LoginForm,
+    MemberPasswordChangeForm,
+    PasswordResetRequestForm,
+    RegisterForm,
+)
 from member.ratelimit import respond_429
-from member.services import EmailTaken, member_create
+from member.services import EmailTaken, member_create, password_reset_send
 
 logger = logging.getLogger(__name__)
 
 SIGNED_IN_MESSAGE = _("Signed in.")
+PASSWORD_CHANGED_MESSAGE = _("Your password was changed.")
+PASSWORD_SET_MESSAGE = _("Your new password is set. Sign in with it.")
 TOO_MANY_IMAGES = _("Too many captcha images. Please wait a moment.")
 PLAIN_TEXT = "text/plain; charset=utf-8"
 SESSION_EXPIRY_KEY = "_session_expiry"  # where Django's set_expiry() keeps its value
@@ -136,3 +149,62 @@ def home(request: HttpRequest) -> HttpResponse:
 
 class MemberLogoutView(LogoutView):
     next_page = reverse_lazy("member:login")
+
+
+class MemberPasswordChangeView(PasswordChangeView):
+    """Django's view: this browser stays signed in (``update_session_auth_hash``); every other
+    session of the member ends, its stored password hash no longer matching."""
+
+    form_class = MemberPasswordChangeForm
+    template_name = "member/password_change.html"
+    success_url = reverse_lazy("member:home")
+
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form: MemberPasswordChangeForm) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, PASSWORD_CHANGED_MESSAGE)
+        return response
+
+    def form_invalid(self, form: MemberPasswordChangeForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        return respond_429(form.refusal, response) if form.refusal else response
+
+
+@sensitive_post_parameters("captcha")
+@require_http_methods(["GET", "HEAD", "POST"])
+@csrf_protect
+@never_cache
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Email and captcha; always the same "check your mail" page, member or not."""
+    form = PasswordResetRequestForm(
+        request, data=request.POST if request.method == "POST" else None
+    )
+    if form.is_valid():
+        password_reset_send(request=request, email=form.cleaned_data["useremail"])
+        return redirect("member:password_reset_done")
+    if form.is_bound:
+        form.clear_secrets()
+    response = render(request, "member/password_reset.html", {"form": form})
+    return respond_429(form.refusal, response) if form.refusal else response
+
+
+@never_cache
+def password_reset_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "member/password_reset_done.html")
+
+
+class MemberPasswordResetConfirmView(PasswordResetConfirmView):
+    """Django's one-time link: a new password with the validators. The link then stops working
+    (the token covers the password hash), every session of the member ends, and the account's
+    sign-in lockout is lifted: the owner proved the mailbox is theirs."""
+
+    template_name = "member/password_reset_confirm.html"
+    success_url = reverse_lazy("member:login")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        throttle.reset_account(form.user.email)
+        messages.success(self.request, PASSWORD_SET_MESSAGE)
+        return response

@@ -115,12 +115,28 @@ def test_deploy_check_passes_at_warning_level_with_the_production_environment(
         "--deploy",
         "--fail-level",
         "WARNING",
-        environment=production_environment(),
+        environment=production_environment(
+            EMAIL_URL="smtp://mailer:secret@mail.example.com:587/?tls=True"
+        ),
         tmp_path=tmp_path,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_deploy_check_without_a_mail_server_says_so_and_still_passes(tmp_path: Path) -> None:
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        environment=production_environment(),
+        tmp_path=tmp_path,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "member.I001" in result.stdout + result.stderr
 
 
 def test_deploy_check_fails_while_the_debug_hook_is_on(tmp_path: Path) -> None:
