@@ -1,5 +1,12 @@
 """Page objects of the member site: locators and actions, never assertions (see STYLE.md)."""
 
+from qa.pages.account import (
+    LinkInvalidPage,
+    PasswordChangePage,
+    PasswordResetPage,
+    ResetSentPage,
+    SetPasswordPage,
+)
 from qa.pages.base import Page, UnexpectedPage
 from qa.pages.captcha import Captcha, CaptchaHookUnavailable, CaptchaImageBroken
 from qa.pages.home import MemberHomePage
@@ -10,9 +17,14 @@ __all__ = [
     "Captcha",
     "CaptchaHookUnavailable",
     "CaptchaImageBroken",
+    "LinkInvalidPage",
     "LoginPage",
     "MemberHomePage",
     "Page",
+    "PasswordChangePage",
+    "PasswordResetPage",
     "RegisterPage",
+    "ResetSentPage",
+    "SetPasswordPage",
     "UnexpectedPage",
 ]

@@ -77,6 +77,11 @@ class Page:
         return self.driver.find_element("css selector", "html").get_attribute("lang") or ""
 
     @property
+    def messages(self) -> list[str]:
+        """One-off notices shown on this visit, e.g. "signed in" or "password changed"."""
+        return self._texts(("css selector", "li.message"))
+
+    @property
     def heading(self) -> str:
         return self.find(("css selector", "main h1")).text
 

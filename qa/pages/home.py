@@ -10,6 +10,7 @@ from selenium.webdriver.common.by import By
 from qa.pages.base import Page
 
 if TYPE_CHECKING:
+    from qa.pages.account import PasswordChangePage
     from qa.pages.login import LoginPage
 
 
@@ -18,18 +19,13 @@ class MemberHomePage(Page):
 
     _root = (By.ID, "member_name")
     _greeting = (By.ID, "member_name")
-    _messages = (By.CSS_SELECTOR, "li.message")
     _logout_button = (By.ID, "btn_logout")
+    _password_change_link = (By.ID, "link_password_change")
 
     @property
     def greeting(self) -> str:
         """The welcome line, which names the signed-in member."""
         return self._visible(self._greeting, "the member greeting").text
-
-    @property
-    def messages(self) -> list[str]:
-        """One-off notices shown on this visit, e.g. the "signed in" message."""
-        return self._texts(self._messages)
 
     def open(self) -> MemberHomePage:
         """Load the home as a signed-in member; raise if the site asks to sign in instead."""
@@ -50,3 +46,12 @@ class MemberHomePage(Page):
 
     def _navigate(self, path: str) -> Callable[[], None]:
         return lambda: self.driver.get(self.url_for(path))
+
+    def go_to_password_change(self) -> PasswordChangePage:
+        from qa.pages.account import PasswordChangePage
+
+        return self._expect(
+            PasswordChangePage,
+            self.find(self._password_change_link).click,
+            'following "Change password"',
+        )

@@ -12,6 +12,7 @@ from qa.pages.form import CaptchaFormPage
 from qa.pages.home import MemberHomePage
 
 if TYPE_CHECKING:
+    from qa.pages.account import PasswordResetPage
     from qa.pages.register import RegisterPage
 
 
@@ -23,6 +24,7 @@ class LoginPage(CaptchaFormPage):
     _root = (By.ID, "login_form")
     _remember = (By.NAME, "rememberme")
     _register_link = (By.ID, "link_register")
+    _reset_link = (By.ID, "link_password_reset")
 
     # State.
 
@@ -104,4 +106,11 @@ class LoginPage(CaptchaFormPage):
 
         return self._expect(
             RegisterPage, self.find(self._register_link).click, "following the sign-up link"
+        )
+
+    def go_to_password_reset(self) -> PasswordResetPage:
+        from qa.pages.account import PasswordResetPage
+
+        return self._expect(
+            PasswordResetPage, self.find(self._reset_link).click, 'following "Forgot password?"'
         )
