@@ -275,7 +275,10 @@ class PasswordResetRequestForm(CaptchaFormMixin, forms.Form):
     )
     captcha = captcha_field()
 
-    error_messages = dict(CAPTCHA_ERRORS)
+    error_messages = {
+        **CAPTCHA_ERRORS,
+        "locked_out": _("Too many reset requests. Please try again in %(minutes)d minutes."),
+    }
 
     def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         self.request = request
