@@ -43,24 +43,30 @@ def password_reset_send(*, request: HttpRequest, email: str) -> bool:
     """Mail a one-time reset link to the active member with ``email``, if there is one.
 
     The mail is in the request's language. Members without a usable password and inactive
-    members get nothing; the caller answers the same either way. Returns whether a mail went out.
+    members get nothing; the caller answers the same either way, and the same work is done
+    either way (the token and the mail are made for a stand-in member too, only not sent), so
+    the time an answer takes says nothing about the address. Returns whether a mail went out.
     """
-    member = Member.objects.filter(email=normalise_email_for_lookup(email), is_active=True).first()
-    if member is None or not member.has_usable_password():
-        return False
+    address = normalise_email_for_lookup(email)
+    member = Member.objects.filter(email=address, is_active=True).first()
+    real = member is not None and member.has_usable_password()
+    recipient = member if real else Member(email=address, username="")
+    if not real:
+        recipient.set_unusable_password()
     path = reverse(
         "member:password_reset_confirm",
         kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(member.pk)),
-            "token": default_token_generator.make_token(member),
+            "uidb64": urlsafe_base64_encode(force_bytes(recipient.pk or 0)),
+            "token": default_token_generator.make_token(recipient),
         },
     )
     context = {
-        "member": member,
+        "member": recipient,
         "url": request.build_absolute_uri(path),
         "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
     }
     subject = render_to_string("member/mail/password_reset_subject.txt", context).strip()
     body = render_to_string("member/mail/password_reset.txt", context)
-    send_mail(subject, body, None, [member.email])
-    return True
+    if real:
+        send_mail(subject, body, None, [recipient.email])
+    return real

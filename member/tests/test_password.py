@@ -177,6 +177,20 @@ def test_the_link_sets_a_new_password_once_and_ends_every_session(member: Member
     assert RESET_URL in again.content.decode()  # a way to ask for a new one
 
 
+def test_an_expired_link_gets_the_page_with_a_way_to_ask_again(
+    member: Member, settings: Any
+) -> None:
+    ask_for_reset(Client())
+    link = mailed_link()
+    settings.PASSWORD_RESET_TIMEOUT = -1  # every link is older than that
+
+    response = Client().get(link, follow=True)
+
+    assert "link_invalid" in response.content.decode()
+    member.refresh_from_db()
+    assert member.check_password(MEMBER_PASSWORD)
+
+
 @pytest.mark.parametrize("tamper", ["token", "uid"])
 def test_a_tampered_link_gets_a_page_with_a_way_to_ask_again(member: Member, tamper: str) -> None:
     ask_for_reset(Client())
