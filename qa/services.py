@@ -292,8 +292,10 @@ class SeleniumGrid(ServerProcess):
                 str(self.port),
                 "--selenium-manager",
                 "false",
+                # Each xdist worker keeps up to three browsers (two languages, a sign-up browser);
+                # a session over the limit would wait in the Grid's queue instead of failing.
                 "--max-sessions",
-                "4",
+                "8",
             ],
             self.log,
             env={**os.environ, "SE_OFFLINE": "true"},

@@ -24,9 +24,10 @@ LANGUAGES = {
 
 
 @pytest.fixture(params=list(LANGUAGES))
-def visitor(request, browser, english_browser):
+def visitor(request):
     """The browser of a visitor reading the site in each language."""
-    return request.param, (browser if request.param == "zh-hant" else english_browser)
+    name = "browser" if request.param == "zh-hant" else "english_browser"
+    return request.param, request.getfixturevalue(name)
 
 
 def test_a_member_changes_the_password_and_signs_in_with_the_new_one(
