@@ -292,10 +292,13 @@ class SeleniumGrid(ServerProcess):
                 str(self.port),
                 "--selenium-manager",
                 "false",
-                # Each xdist worker keeps up to three browsers (two languages, a sign-up browser);
-                # a session over the limit would wait in the Grid's queue instead of failing.
+                # Each xdist worker keeps up to three browsers (two languages, a sign-up browser)
+                # for the whole run; a session over the limit would wait in the Grid's queue for
+                # one to end, which none does. The Grid's default is one per processor (2 here).
                 "--max-sessions",
                 "8",
+                "--override-max-sessions",
+                "true",
             ],
             self.log,
             env={**os.environ, "SE_OFFLINE": "true"},
