@@ -112,6 +112,9 @@ class RedisCounters:
         # Keys hold what visitors typed (an email): hashed, they are short and safe for any store.
         digest = "*" if key == "*" else hashlib.sha256(key.encode()).hexdigest()
         full_key = self.cache.make_and_validate_key(f"member:ratelimit:{digest}")
+        # Django's Redis cache has no atomic "increment with expiry" of its own: its redis-py
+        # client (the private ``_cache``, stable since Django 4.0) runs the MULTI below, on the
+        # same connection pool and key prefix as the rest of the cache.
         return self.cache._cache.get_client(full_key, write=True), full_key
 
     def consume(self, key: str, limit: int, window: int, now: float) -> Refusal | None:
