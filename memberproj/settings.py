@@ -142,7 +142,7 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    SESSION_ENGINE = "member.session_engines.cache"
 else:
     CACHES = {
         "default": {
@@ -150,7 +150,7 @@ else:
             "LOCATION": "member_cache",
         }
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    SESSION_ENGINE = "member.session_engines.db"
 
 AUTH_USER_MODEL = "member.Member"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
