@@ -9,12 +9,15 @@ exactly what makes seeding fast.
 
 from __future__ import annotations
 
+import itertools
 import threading
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import factory
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.db import connections, router
 from factory.django import DjangoModelFactory
 
 from member.emails import normalise_email
@@ -88,3 +91,52 @@ class MemberFactory(DjangoModelFactory):
         # The one way members are made (validation, unique check), minus per-row hashing.
         email, password_hash = kwargs.pop("email"), kwargs.pop("password")
         return model_class.objects.create_user(email, password_hash=password_hash, **kwargs)
+
+    @classmethod
+    def insert_many(
+        cls,
+        emails: Iterable[str],
+        *,
+        usernames: Iterable[str],
+        password: str = DEFAULT_PASSWORD,
+        batch_size: int = 1000,
+    ) -> Iterator[int]:
+        """Insert one active member per email, ``batch_size`` at a time: seeding at scale.
+
+        Yields the running total after each batch; the caller's transaction makes it all or
+        nothing. The factory builds one prototype (its defaults, the shared hash of ``password``)
+        and Django prepares its database values once; every row is those values with its own
+        email and the next of ``usernames`` (cycled), sent with ``executemany``. Building and
+        preparing each member instead (``build_batch`` + ``bulk_create``) costs about 100 µs a
+        member, most of it Django preparing the same eight values again. Rows are made batch by
+        batch as they are inserted, so memory stays flat. ``emails`` must be in the normal form
+        (``member.emails.normalise_email``); the database's unique constraints still check them.
+        """
+        prototype = cls.build(password=password)
+        fields = [field for field in Member._meta.concrete_fields if not field.primary_key]
+        connection = connections[router.db_for_write(Member)]
+        prepared = [
+            field.get_db_prep_save(field.pre_save(prototype, add=True), connection)
+            for field in fields
+        ]
+        email_at = fields.index(Member._meta.get_field("email"))
+        username_at = fields.index(Member._meta.get_field("username"))
+        quote = connection.ops.quote_name
+        # Identifiers come from the model and are quoted by the backend; values are parameters.
+        sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+            quote(Member._meta.db_table),
+            ", ".join(quote(field.column) for field in fields),
+            ", ".join(["%s"] * len(fields)),
+        )
+        rows = zip(emails, itertools.cycle(usernames))
+        total = 0
+        with connection.cursor() as cursor:
+            while batch := list(itertools.islice(rows, batch_size)):
+                values = []
+                for email, username in batch:
+                    row = prepared.copy()
+                    row[email_at], row[username_at] = email, username
+                    values.append(row)
+                cursor.executemany(sql, values)
+                total += len(values)
+                yield total

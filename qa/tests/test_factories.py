@@ -8,8 +8,10 @@ import uuid
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import check_password
+from django.db import IntegrityError, transaction
 
 from conftest import FAST_HASHERS
+from member.models import Member
 from qa import factories
 from qa.factories import DEFAULT_PASSWORD, MemberFactory, hashed_password
 
@@ -82,3 +84,41 @@ def test_names_are_realistic_chinese_or_english(fast_password_hasher):
 
     assert CJK.search(chinese), chinese
     assert re.fullmatch(r"[A-Za-z .'-]+", english), english
+
+
+def test_insert_many_makes_rows_batch_by_batch_with_the_prototypes_defaults(
+    rf, fast_password_hasher
+):
+    taken = 0
+
+    def emails():
+        nonlocal taken
+        for number in range(5):
+            taken += 1
+            yield f"bulk{number}@example.com"
+
+    totals = MemberFactory.insert_many(
+        emails(), usernames=["Ann", "Bo"], password="bulk-pw-2026", batch_size=2
+    )
+
+    assert next(totals) == 2
+    assert taken == 2  # memory stays flat: nothing is made before its batch
+    assert list(totals) == [4, 5]
+    members = Member.objects.order_by("email")
+    assert [(m.email, m.username) for m in members] == [
+        ("bulk0@example.com", "Ann"),
+        ("bulk1@example.com", "Bo"),
+        ("bulk2@example.com", "Ann"),
+        ("bulk3@example.com", "Bo"),
+        ("bulk4@example.com", "Ann"),
+    ]
+    assert all(m.is_active and not m.is_staff and m.date_joined for m in members)
+    assert len({m.password for m in members}) == 1  # one hash, shared
+    assert sign_in(rf, "bulk4@example.com", "bulk-pw-2026") is not None
+
+
+def test_insert_many_still_meets_the_unique_email_constraint(fast_password_hasher):
+    MemberFactory(email="taken@example.com")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        list(MemberFactory.insert_many(["taken@example.com"], usernames=["X"]))

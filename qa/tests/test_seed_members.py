@@ -58,16 +58,43 @@ def test_two_runs_make_distinct_members(fast_password_hasher):
     assert len({email.lower() for email in emails}) == 80
 
 
-def test_progress_is_shown_for_large_counts_only(fast_password_hasher):
-    _, big = seed(count=30, batch_size=10)
-    _, small = seed(count=5, batch_size=10)
+class Terminal(StringIO):
+    def isatty(self) -> bool:
+        return True
 
-    assert [line.strip() for line in big.splitlines()] == [
-        "10/30 members",
-        "20/30 members",
-        "30/30 members",
+
+def test_progress_on_a_terminal_is_one_line_redrawn_in_place(fast_password_hasher):
+    err = Terminal()
+    call_command("seed_members", count=30, batch_size=10, stdout=StringIO(), stderr=err)
+
+    assert err.getvalue() == "\r  10/30 members\r  20/30 members\r  30/30 members\n"
+
+
+def test_no_progress_in_a_log_or_for_one_batch(fast_password_hasher):
+    _, logged = seed(count=30, batch_size=10)
+    small = Terminal()
+    call_command("seed_members", count=5, batch_size=10, stdout=StringIO(), stderr=small)
+
+    assert logged == ""
+    assert small.getvalue() == ""
+
+
+def test_a_chosen_prefix_is_stored_in_the_normal_form(fast_password_hasher):
+    out, _ = seed(count=3, email_prefix="LOAD-")
+
+    assert printed(out, "email") == "load-00001@example.com"
+    assert sorted(Member.objects.values_list("email", flat=True)) == [
+        "load-00001@example.com",
+        "load-00002@example.com",
+        "load-00003@example.com",
     ]
-    assert small == ""
+    with pytest.raises(CommandError, match="exist already"):
+        seed(count=1, email_prefix="Load-")
+
+
+def test_a_prefix_that_makes_no_email_is_refused():
+    with pytest.raises(CommandError, match="makes no valid email"):
+        seed(count=1, email_prefix="two words ")
 
 
 def test_a_count_below_one_is_refused():
