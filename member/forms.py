@@ -32,14 +32,53 @@ CAPTCHA_ERRORS = {
     "invalid_captcha": _("The captcha is wrong."),
     "locked_out": _("Too many failed attempts. Please try again in %(minutes)d minutes."),
 }
+# What the captcha field itself says, beside the form-wide message above (the contract's): whether
+# it was left empty or mistyped, and that the image shown now is a new one.
+CAPTCHA_FIELD_ERRORS = {
+    "captcha_missing": _("Type the characters of the image here."),
+    "captcha_mismatch": _("Those were not the characters. Try this new image."),
+}
 
 
-class CaptchaFormMixin:
+class MemberBoundField(forms.BoundField):
+    """Ties a field's errors to its input: ``aria-describedby`` names the error list (the
+    templates give it the id ``<input id>_error``) before the help text, and Django sets
+    ``aria-invalid``. Django 5.2 describes only the help text."""
+
+    def build_widget_attrs(self, attrs: dict[str, Any], widget: Any = None) -> dict[str, Any]:
+        attrs = super().build_widget_attrs(attrs, widget)
+        if self.errors and self.auto_id:
+            described = [f"{self.auto_id}_error"]
+            if self.help_text:
+                described.append(f"{self.auto_id}_helptext")
+            attrs["aria-describedby"] = " ".join(described)
+        return attrs
+
+
+class MemberForm(forms.Form):
+    """The site's forms: errors tied to their fields, and the focus where input is needed."""
+
+    bound_field_class = MemberBoundField
+
+    def focus_first_needing_input(self) -> None:
+        """Move ``autofocus`` to the first field with an error, or else the first one left
+        empty (the password and captcha a page shown again has emptied), so a keyboard or
+        screen-reader user starts where the work is."""
+        names = list(self.fields)
+        target = next((name for name in names if name in self.errors), None)
+        if target is None:
+            target = next((name for name in names if not self.data.get(name)), None)
+        for name, field in self.fields.items():
+            field.widget.attrs.pop("autofocus", None)
+            if name == target:
+                field.widget.attrs["autofocus"] = True
+
+
+class CaptchaForm(MemberForm):
     """Checks the captcha first in ``clean()``, using the session's challenge up every time."""
 
     request: HttpRequest
     error_messages: dict[str, Any]
-    data: Any
     # Inputs a page shown again after a failure leaves empty: the answer is used up, and a
     # password is never sent back to the browser.
     secret_fields: tuple[str, ...] = ("captcha",)
@@ -52,10 +91,12 @@ class CaptchaFormMixin:
         return tuple(member_settings.CAPTCHA_IMAGE_SIZE)
 
     def clear_secrets(self) -> None:
-        """Empty ``secret_fields`` before the bound form is shown again (its errors stay)."""
+        """Empty ``secret_fields`` before the bound form is shown again (its errors stay), and
+        put the focus on the first field that needs input."""
         self.data = self.data.copy()
         for name in self.secret_fields:
             self.data.pop(name, None)
+        self.focus_first_needing_input()
 
     def check_captcha(self, answer: str | None) -> None:
         """Raise unless the captcha is solved and the client address is not locked out.
@@ -67,6 +108,8 @@ class CaptchaFormMixin:
         self.raise_if_refused(throttle.client_refusal(self.request))
         if not solved:
             self.raise_if_refused(throttle.count_client_failure(self.request))
+            code = "captcha_mismatch" if answer else "captcha_missing"
+            self.add_error("captcha", ValidationError(CAPTCHA_FIELD_ERRORS[code], code=code))
             raise ValidationError(self.error_messages["invalid_captcha"], code="invalid_captcha")
 
     def raise_if_refused(self, refusal: Refusal | None) -> None:
@@ -100,7 +143,7 @@ def captcha_field() -> forms.CharField:
     )
 
 
-class LoginForm(CaptchaFormMixin, forms.Form):
+class LoginForm(CaptchaForm):
     """Email, password and captcha; ``get_user()`` returns the member once the form is valid.
 
     Mirrors Django's ``AuthenticationForm`` (it is what ``LoginView`` expects) with the design's
@@ -164,7 +207,7 @@ class LoginForm(CaptchaFormMixin, forms.Form):
         return self.user_cache
 
 
-class RegisterForm(CaptchaFormMixin, forms.Form):
+class RegisterForm(CaptchaForm):
     """Sign-up: name, email, password twice and captcha, checked in that order of cost."""
 
     username = forms.CharField(
@@ -209,28 +252,39 @@ class RegisterForm(CaptchaFormMixin, forms.Form):
         return normalise_email(self.cleaned_data["useremail"])
 
     def clean(self) -> dict[str, Any]:
-        # The captcha comes first so the member table answers no question for a robot.
-        self.check_captcha(self.cleaned_data.get("captcha"))
         # The would-be member, as Django's BaseUserCreationForm validates against its instance: its
         # own constraints say whether the email is taken, and the password validators compare the
         # password with its name and email.
         email = self.cleaned_data.get("useremail")
         candidate = Member(email=email or "", username=self.cleaned_data.get("username", ""))
+        # The captcha comes first so the member table answers no question for a robot. The
+        # password checks ask nothing of the database: they run either way, so a person learns
+        # every problem with the form in one round trip.
+        try:
+            self.check_captcha(self.cleaned_data.get("captcha"))
+        except ValidationError:
+            self.check_passwords(candidate)
+            raise
         if email:
             try:
                 candidate.validate_constraints()
             except ValidationError:
                 self.email_taken()
+        self.check_passwords(candidate)
+        return self.cleaned_data
+
+    def check_passwords(self, candidate: Member) -> None:
+        """Every password problem at once: Django's validators on the first, a mismatch on the
+        second."""
         password = self.cleaned_data.get("userpassword")
         password2 = self.cleaned_data.get("userpassword2")
-        if password is not None and password2 is not None and password != password2:
-            self.add_error("userpassword2", self.error_messages["password_mismatch"])
-        elif password is not None:
+        if password is not None:
             try:
                 password_validation.validate_password(password, candidate)
             except ValidationError as error:
                 self.add_error("userpassword", error)
-        return self.cleaned_data
+        if password is not None and password2 is not None and password != password2:
+            self.add_error("userpassword2", self.error_messages["password_mismatch"])
 
     def email_taken(self) -> None:
         """The email belongs to a member: say so, and count it for the client (a robot would
@@ -265,7 +319,7 @@ class MemberPasswordChangeForm(PasswordChangeForm):
         return old_password
 
 
-class PasswordResetRequestForm(CaptchaFormMixin, forms.Form):
+class PasswordResetRequestForm(CaptchaForm):
     """Email and captcha, captcha first; the answer never says whether the email has a member."""
 
     useremail = forms.CharField(

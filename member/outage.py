@@ -1,4 +1,4 @@
-"""A shared service down (Redis, PostgreSQL): 503 with a short text in the visitor's language.
+"""A shared service down (Redis, PostgreSQL): 503 with the site's page in the visitor's language.
 
 Django turns an exception anywhere in the request (a view, the session middleware saving to Redis,
 a template asking for the signed-in member) into a call of ``handler500`` while the exception is
@@ -15,8 +15,8 @@ import sys
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
+from django.template import loader
 from django.utils import translation
-from django.utils.translation import gettext as _
 from django.views import defaults
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -33,7 +33,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
         request
     )
     with translation.override(language):
-        text = _("The site is briefly unavailable. Please try again in a moment.")
-    response = HttpResponse(text, status=503, content_type="text/plain; charset=utf-8")
+        # No request in the template's context: it must not touch the session or the database.
+        page = loader.render_to_string("503.html")
+    response = HttpResponse(page, status=503)
     response["Retry-After"] = str(RETRY_AFTER)
     return response

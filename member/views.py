@@ -38,6 +38,7 @@ from member.services import EmailTaken, member_create, password_reset_send
 logger = logging.getLogger(__name__)
 
 SIGNED_IN_MESSAGE = _("Signed in.")
+SIGNED_OUT_MESSAGE = _("You have signed out.")
 PASSWORD_CHANGED_MESSAGE = _("Your password was changed.")
 PASSWORD_SET_MESSAGE = _("Your new password is set. Sign in with it.")
 TOO_MANY_IMAGES = _("Too many captcha images. Please wait a moment.")
@@ -148,7 +149,22 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 class MemberLogoutView(LogoutView):
+    """Signing out is a POST (Django's rule: a link or a prefetch must not sign anyone out). A
+    GET asks the signed-in member to confirm; anyone else is sent to the sign-in page."""
+
     next_page = reverse_lazy("member:login")
+    http_method_names = ["get", "head", "post", "options"]
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect("member:login")
+        return render(request, "member/logout.html")
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        # After logout(): the message goes into the new, anonymous session.
+        messages.info(request, SIGNED_OUT_MESSAGE)
+        return response
 
 
 class MemberPasswordChangeView(PasswordChangeView):

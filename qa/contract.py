@@ -10,3 +10,6 @@ SIGNED_IN = "登入成功"
 # The site's own texts (member/locale), not the contract's.
 EMAIL_TAKEN = "這個電子郵件已經註冊過了"
 LOCKED_OUT = "失敗次數過多"
+SIGNED_OUT = "您已登出"
+CAPTCHA_MISSING = "請在這裡輸入圖片中的字元"
+CAPTCHA_MISMATCH = "字元不符，請輸入這張新圖片中的字元"  # noqa: RUF001

@@ -18,7 +18,7 @@ from member.tests.helpers import (
     post_login,
     signed_in_member_id,
 )
-from qa.contract import SIGNED_IN
+from qa.contract import SIGNED_IN, SIGNED_OUT
 
 pytestmark = pytest.mark.django_db
 
@@ -92,13 +92,40 @@ def test_logout_signs_out_and_redirects_to_login(client: Client, member: Member)
     assert client.get(HOME_URL).status_code == 302
 
 
-def test_logout_by_get_is_not_allowed(client: Client, member: Member) -> None:
+def test_logout_by_get_asks_to_confirm_and_signs_nobody_out(client: Client, member: Member) -> None:
     client.force_login(member)
 
     response = client.get(LOGOUT_URL)
 
-    assert response.status_code == 405
+    assert response.status_code == 200
+    assert 'id="logout_confirm_form"' in response.content.decode()
     assert signed_in_member_id(client) == str(member.pk)
+
+
+def test_logout_by_get_when_signed_out_goes_to_the_login_page(client: Client) -> None:
+    response = client.get(LOGOUT_URL)
+
+    assert response.status_code == 302
+    assert response["Location"] == LOGIN_URL
+
+
+def test_the_login_page_says_the_member_signed_out(client: Client, member: Member) -> None:
+    client.force_login(member)
+
+    page = client.post(LOGOUT_URL, follow=True).content.decode()
+
+    assert SIGNED_OUT in page
+    assert SIGNED_OUT not in client.get(LOGIN_URL).content.decode()  # said once
+
+
+def test_a_signed_in_member_on_the_login_page_is_told_so(client: Client, member: Member) -> None:
+    client.force_login(member)
+
+    page = client.get(LOGIN_URL).content.decode()
+
+    assert 'id="signed_in_notice"' in page
+    assert member.email in page
+    assert f'href="{HOME_URL}"' in page
 
 
 def test_logout_needs_the_csrf_token(member: Member) -> None:

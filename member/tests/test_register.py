@@ -97,10 +97,10 @@ def test_signed_up_member_can_sign_in_later(client: Client, fast_password_hasher
 @pytest.mark.parametrize(
     ("password", "code", "message"),
     [
-        ("k9!x", "password_too_short", "密碼太短，必須至少 8 個字元。"),  # noqa: RUF001
-        ("password", "password_too_common", "這個密碼太常見了。"),
-        ("48201957364", "password_entirely_numeric", "這個密碼只包含數字。"),
-        ("sunflower.garden", "password_too_similar", "這個密碼與電子郵件太相近。"),
+        ("k9!x", "password_too_short", "這個密碼太短，至少要有 8 個字元"),  # noqa: RUF001
+        ("password", "password_too_common", "這個密碼太常見了"),
+        ("48201957364", "password_entirely_numeric", "這個密碼只有數字"),
+        ("sunflower.garden", "password_too_similar", "這個密碼與電子郵件太相近"),
     ],
     ids=["too-short", "common", "numeric", "similar-to-email"],
 )

@@ -79,7 +79,7 @@ class Page:
     @property
     def messages(self) -> list[str]:
         """One-off notices shown on this visit, e.g. "signed in" or "password changed"."""
-        return self._texts(("css selector", "li.message"))
+        return self._texts(("css selector", ".messages .message"))
 
     @property
     def heading(self) -> str:
@@ -180,7 +180,7 @@ class Page:
 
     def _problems(self) -> str:
         """Every error message the page shows, for ``UnexpectedPage`` reports."""
-        texts = self._texts(("css selector", "div#form_errors, ul.field-errors"))
+        texts = self._texts(("css selector", "div#form_errors, ul.field-errors, #error_text"))
         return "; ".join(text for text in texts if text) or "(no error message)"
 
 

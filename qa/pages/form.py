@@ -20,11 +20,12 @@ class CaptchaFormPage(Page):
     """A page whose root is its form (``_root``), with the captcha component inside it."""
 
     # The contract's field names, the same in both forms; the form's one submit button (the
-    # captcha row's buttons are type="button"); the form-wide alert and every field's errors.
+    # captcha row's buttons are type="button"); the form-wide alert; the fields' error lists.
     _email = (By.NAME, "useremail")
     _password = (By.NAME, "userpassword")
     _submit_button = (By.CSS_SELECTOR, "form button[type=submit]")
-    _errors = (By.CSS_SELECTOR, "div#form_errors[role=alert], ul.field-errors")
+    _alert = (By.CSS_SELECTOR, "div#form_errors[role=alert]")
+    _field_errors = (By.CSS_SELECTOR, "ul.field-errors")
 
     @property
     def captcha(self) -> Captcha:
@@ -32,8 +33,27 @@ class CaptchaFormPage(Page):
 
     @property
     def error_text(self) -> str:
-        """Every error the form shows, form-wide and per field, joined by spaces (``""``: none)."""
-        return " ".join(text for text in self._texts(self._errors) if text)
+        """The form-wide alert (the contract's messages), ``""`` when there is none."""
+        return " ".join(text for text in self._texts(self._alert) if text)
+
+    @property
+    def field_errors(self) -> dict[str, str]:
+        """Each field's errors by the field's ``name``, read through the ``aria-describedby``
+        that ties them to it (so an error a screen reader would not announce is not here)."""
+        errors = {}
+        for field in self.find_all((By.CSS_SELECTOR, "form [aria-invalid=true]")):
+            described = (field.get_attribute("aria-describedby") or "").split()
+            texts = [self.find((By.ID, ref)).text for ref in described if ref.endswith("_error")]
+            errors[field.get_attribute("name")] = " ".join(texts)
+        return errors
+
+    @property
+    def focused_field(self) -> str:
+        """The ``name`` (or else the ``id``) of the element that has the keyboard focus."""
+        return self.run_script(
+            "const el = document.activeElement;"
+            "return el ? (el.getAttribute('name') || el.id || el.tagName.toLowerCase()) : '';"
+        )
 
     def open(self) -> Self:
         self.driver.get(self.url_for(self.path))

@@ -36,14 +36,6 @@ class LoginPage(CaptchaFormPage):
     def password_value(self) -> str:
         return self.find(self._password).get_attribute("value") or ""
 
-    @property
-    def focused_field(self) -> str:
-        """The ``name`` (or else the ``id``) of the element that has the keyboard focus."""
-        return self.run_script(
-            "const el = document.activeElement;"
-            "return el ? (el.getAttribute('name') || el.id || el.tagName.toLowerCase()) : '';"
-        )
-
     # Actions.
 
     def open(self, *, next_path: str | None = None) -> LoginPage:

@@ -15,7 +15,7 @@ NEW_PASSWORD = "another-Passw0rd-2026!"
 LINK = re.compile(r"/member/password/reset/[^/\s]+/[^/\s]+/")
 
 LANGUAGES = {
-    "zh-hant": {"changed": "密碼已變更。", "set": "新密碼已設定，請用新密碼登入。"},  # noqa: RUF001
+    "zh-hant": {"changed": "密碼已變更", "set": "新密碼已設定，請用新密碼登入"},  # noqa: RUF001
     "en": {
         "changed": "Your password was changed.",
         "set": "Your new password is set. Sign in with it.",

@@ -11,7 +11,7 @@ from qa.pages import CaptchaHookUnavailable
 pytestmark = pytest.mark.e2e
 
 
-NEW_IMAGE_SHOWN = "已換上新的驗證碼圖片。"
+NEW_IMAGE_SHOWN = "已換上新的驗證碼圖片"
 
 
 def test_login_captcha_image_decodes(login_page):

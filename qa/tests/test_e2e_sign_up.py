@@ -37,7 +37,7 @@ def test_sign_up_with_an_email_already_in_use_is_refused_whatever_its_case(
     page = register_page.fill("Someone Else", email, "x" + DEFAULT_PASSWORD)
     page = page.submit_expecting_error(f"signing up again as {email}")
 
-    assert EMAIL_TAKEN in page.error_text
+    assert EMAIL_TAKEN in page.field_errors["useremail"]
     # Nobody got signed in by the refused sign-up: the member home still asks to sign in.
     login = MemberHomePage(browser, site_url).open_signed_out()
     assert login.current_path.startswith(LoginPage.path)
