@@ -10,3 +10,6 @@ SIGNED_IN = "登入成功"
 # The site's own texts (member/locale), not the contract's.
 EMAIL_TAKEN = "這個電子郵件已經註冊過了"
 LOCKED_OUT = "失敗次數過多"
+AUDIO_PLAYING = "正在播放語音驗證碼。"
+AUDIO_RATE_LIMITED = "驗證碼要求過於頻繁，請等一分鐘後再試。"  # noqa: RUF001  (Chinese punctuation)
+AUDIO_BUTTON_NAME = "收聽語音驗證碼"
