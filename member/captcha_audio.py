@@ -162,8 +162,9 @@ def _quiet(seconds: float, rng: random.Random) -> array:
 def _voiced(samples: array, fraction: float, rng: random.Random) -> array:
     """``samples`` over the noise floor, scaled so the loudest is ``fraction`` of full scale.
 
-    The voices differ in loudness (Mandarin comes out near clipping, English at about 40 %, and
-    characters within one voice by a factor of two); people should not hear that. Peaks stay
+    The voices differ in loudness (Mandarin peaks near clipping, English at 40-70 % of full
+    scale, and characters within one voice by up to a factor of three); people should not hear
+    that. Peaks stay
     below 0.75 of full scale, so the noise cannot overflow a sample. One pass for both: it is
     most of the time a request takes.
     """

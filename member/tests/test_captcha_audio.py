@@ -220,8 +220,9 @@ def test_chinese_and_english_audio_differ() -> None:
 
 def test_concurrent_requests_each_get_their_own_audio() -> None:
     # libespeak-ng keeps one global state: without the lock, threads would mix their samples
-    # (or crash). The engine varies its output by a few samples per call, so each file is
-    # compared by its length with the same answer spoken alone.
+    # (or crash), and files would gain or lose whole characters (a quarter of a second or more).
+    # The engine's output also varies a little with what it spoke before (up to ~10 ms a
+    # character), so each file is compared by its length with the same answer spoken alone.
     answers = ["7", "0B", "C8D", "F5A9", "3A9F1", "0B4E7C", "C8D26F1", "F5A93B0E"]
     alone = [
         seconds(captcha_audio.speak(answer, language="zh-hant", rng=random.Random(index)))
@@ -241,7 +242,7 @@ def test_concurrent_requests_each_get_their_own_audio() -> None:
         thread.join()
 
     lengths = [seconds(together[index]) for index in range(len(answers))]
-    assert lengths == pytest.approx(alone, abs=0.01)
+    assert lengths == pytest.approx(alone, abs=0.05)
 
 
 def test_the_engine_loads_every_voice_the_tables_use() -> None:

@@ -113,6 +113,8 @@ def test_keyboard_only_sign_in(login_page, site_member, browser):
     login_page.type_into_focused(login_page.captcha.answer).press_tab()
     assert login_page.focused_field == "btn_captcha"
     login_page.press_tab()
+    assert login_page.focused_field == "btn_captcha_audio"
+    login_page.press_tab()
     assert login_page.focused_field == "rememberme"
     login_page.press_space().press_tab()
     assert login_page.focused_field == "btn_login"
