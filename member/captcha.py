@@ -1,4 +1,5 @@
-"""The image captcha: make a challenge, render it, verify an answer against the session.
+"""The captcha: make a challenge, render it (an image, or speech), verify an answer against the
+session.
 
 This module is the only place an answer is compared. A challenge lives server-side: the session
 holds only a random challenge id, and the answer sits in Django's default cache under that id
@@ -35,6 +36,7 @@ from django.contrib.staticfiles import finders
 from django.core.cache import cache as shared_store
 from django.core.exceptions import ImproperlyConfigured
 
+from member import captcha_audio
 from member.captcha_image import render_png
 from member.conf import member_settings
 
@@ -82,6 +84,12 @@ def render(answer: str) -> bytes:
     )
 
 
+def speak(answer: str, *, language: str) -> bytes:
+    """The WAV of ``answer`` spoken character by character in ``language`` (a page language such
+    as ``request.LANGUAGE_CODE``), with fresh variation each time it is asked for."""
+    return captcha_audio.speak(answer, language=language, rng=secrets.SystemRandom())
+
+
 def normalise_answer(answer: str) -> str:
     """What people type, read as the image means it: full-width forms (a Chinese input method's
     default) as ASCII (NFKC), surrounding spaces ignored, letter case ignored."""
@@ -112,7 +120,8 @@ def verify(session: Any, answer: str | None, *, now: float | None = None) -> boo
 
 
 def current_answer(session: Any, *, now: float | None = None) -> str | None:
-    """The session's unexpired answer without using it up: for the test-only debug hook."""
+    """The session's unexpired answer without using it up or replacing it: for the audio captcha
+    (which reads out the challenge the image shows) and the test-only debug hook."""
     challenge_id = session.get(SESSION_KEY)
     if not isinstance(challenge_id, str):
         return None

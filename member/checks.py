@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Info, Tags, register
 
+from member import captcha_audio
 from member.conf import MemberSettings, member_settings
 
 SIGNED_COOKIE_SESSIONS = "django.contrib.sessions.backends.signed_cookies"
@@ -60,6 +61,23 @@ def check_captcha_alphabet(app_configs: Any = None, **kwargs: Any) -> list[Check
             Error(
                 "MEMBER_CAPTCHA_ALPHABET repeats a character (answers ignore letter case).",
                 id="member.E004",
+            )
+        ]
+    return []
+
+
+@register()
+def check_speech_engine(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The audio captcha's engine and voices load: a broken install fails at start-up, not at the
+    first visitor who presses the audio button."""
+    try:
+        captcha_audio.engine.check()
+    except captcha_audio.SpeechUnavailable as error:
+        return [
+            Error(
+                f"The audio captcha cannot speak: {error}",
+                hint="Install the locked dependencies again (espeakng-loader bundles the voices).",
+                id="member.E005",
             )
         ]
     return []

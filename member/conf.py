@@ -76,7 +76,7 @@ class MemberSettings:
     CAPTCHA_DEBUG_HOOK = Setting[bool](
         False, lambda v: isinstance(v, bool), "True or False", "member.E016"
     )
-    # Captcha images one client address may fetch per minute; 0 turns the limit off.
+    # Captcha images and audio (one budget) a client address may fetch per minute; 0: no limit.
     CAPTCHA_RATE_LIMIT = Setting[int](30, whole(0), "a whole number, 0 for none", "member.E017")
     # Password checks per account and failures per client address (wrong captchas included) in
     # a window of LOGIN_FAILURE_WINDOW seconds.

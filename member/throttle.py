@@ -183,7 +183,8 @@ def remember_device(request: HttpRequest, response: HttpResponse, email: str) ->
 
 
 def captcha_image_refusal(request: HttpRequest, *, now: float | None = None) -> Refusal | None:
-    """Count one captcha image for this client address; past the per-minute limit, a refusal."""
+    """Count one captcha image or audio for this client address; past the per-minute limit, a
+    refusal. Images and audio share the one budget (the key keeps its first name)."""
     return ratelimit.consume(
         f"captcha-images:{client_ip(request)}",
         limit=member_settings.CAPTCHA_RATE_LIMIT,

@@ -14,6 +14,7 @@ urlpatterns = [
     path("logout/", views.MemberLogoutView.as_view(), name="logout"),
     path("register/", views.register, name="register"),
     path("captcha/", views.captcha_image, name="captcha"),
+    path("captcha/audio/", views.captcha_audio, name="captcha_audio"),
     path("debug/captcha/", views.captcha_debug_hook, name="captcha_debug_hook"),
     path(
         "password/change/",

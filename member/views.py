@@ -15,7 +15,14 @@ from django.contrib.auth.views import (
     PasswordResetConfirmView,
 )
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotFound,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
@@ -42,6 +49,8 @@ SIGNED_OUT_MESSAGE = _("You have signed out.")
 PASSWORD_CHANGED_MESSAGE = _("Your password was changed.")
 PASSWORD_SET_MESSAGE = _("Your new password is set. Sign in with it.")
 TOO_MANY_IMAGES = _("Too many captcha images. Please wait a moment.")
+TOO_MANY_AUDIO = _("Too many captcha requests. Please wait a moment.")
+NO_CHALLENGE = _("There is no captcha to read out. Load a new captcha image first.")
 PLAIN_TEXT = "text/plain; charset=utf-8"
 SESSION_EXPIRY_KEY = "_session_expiry"  # where Django's set_expiry() keeps its value
 
@@ -62,6 +71,24 @@ def captcha_image(request: HttpRequest) -> HttpResponse:
         # image requests make are cleared by ``clearsessions`` within minutes, not weeks.
         request.session.set_expiry(member_settings.CAPTCHA_TIMEOUT)
     return HttpResponse(captcha.render(answer), content_type="image/png")
+
+
+@require_GET
+@never_cache
+def captcha_audio(request: HttpRequest) -> HttpResponse:
+    """The session's current challenge spoken in the page's language, as a WAV.
+
+    It never makes or replaces a challenge, so it always says what the image shows. It counts
+    against the same per-address limit as the images: one budget for both ways of asking.
+    """
+    refusal = throttle.captcha_image_refusal(request)
+    if refusal:
+        return respond_429(refusal, HttpResponse(TOO_MANY_AUDIO, content_type=PLAIN_TEXT))
+    answer = captcha.current_answer(request.session)
+    if answer is None:
+        return HttpResponseNotFound(NO_CHALLENGE, content_type=PLAIN_TEXT)
+    audio = captcha.speak(answer, language=request.LANGUAGE_CODE)
+    return HttpResponse(audio, content_type="audio/wav")
 
 
 @require_GET

@@ -217,11 +217,12 @@ if os.environ.get("MEMBER_TRUSTED_PROXY_COUNT", "").strip():
     MEMBER_TRUSTED_PROXY_COUNT = env_int("MEMBER_TRUSTED_PROXY_COUNT", default=0)
 
 # Content-Security-Policy on every response: no inline script or style, no third-party origin.
-# blob: lets the refresh button show the image it fetched.
+# blob: lets the refresh button show the image it fetched, and the audio button play its sound.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "img-src": ["'self'", "blob:"],
+        "media-src": ["'self'", "blob:"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "font-src": ["'self'"],

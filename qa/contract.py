@@ -13,3 +13,6 @@ LOCKED_OUT = "失敗次數過多"
 SIGNED_OUT = "您已登出"
 CAPTCHA_MISSING = "請在這裡輸入圖片中的字元"
 CAPTCHA_MISMATCH = "字元不符，請輸入這張新圖片中的字元"  # noqa: RUF001
+AUDIO_PLAYING = "正在播放語音驗證碼"
+AUDIO_RATE_LIMITED = "驗證碼要求過於頻繁，請等一分鐘後再試"  # noqa: RUF001  (Chinese punctuation)
+AUDIO_BUTTON_NAME = "收聽語音驗證碼"

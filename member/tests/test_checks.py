@@ -1,4 +1,4 @@
-"""System checks: the captcha's promises (member.E001-E004), every app setting's type (E010-E024).
+"""System checks: the captcha's promises (member.E001-E005), every app setting's type (E010-E024).
 
 ``manage.py check --deploy`` in a production environment is tested in test_production.py.
 """
@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.core.checks import run_checks
+
+from member import captcha_audio
 
 REPOSITORY = Path(django_settings.BASE_DIR)
 SIGNED_COOKIES = "django.contrib.sessions.backends.signed_cookies"
@@ -105,3 +107,16 @@ def test_a_setting_of_the_wrong_type_or_range_is_refused(
 
 def test_the_default_settings_pass_every_setting_check() -> None:
     assert not {found for found in check_ids() if found.startswith("member.E0")} - {"member.E001"}
+
+
+def test_speech_engine_loads() -> None:
+    assert "member.E005" not in check_ids()
+
+
+def test_a_missing_speech_engine_fails_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> None:
+        raise captcha_audio.SpeechUnavailable("libespeak-ng could not be loaded: no such file")
+
+    monkeypatch.setattr(captcha_audio.engine, "check", broken)
+
+    assert "member.E005" in check_ids()

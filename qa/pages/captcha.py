@@ -1,4 +1,5 @@
-"""The captcha component of the sign-in and sign-up pages: image, refresh button, answer field.
+"""The captcha component of the sign-in and sign-up pages: image, refresh and audio buttons, answer
+field.
 
 The answer comes from the site's test-only hook ``/member/debug/captcha/``, fetched by the page's
 own JavaScript, in the browser's own session: that is the session the image was drawn for, and it
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
@@ -18,6 +20,9 @@ from qa.pages.base import Page
 
 HOOK_PATH = "/member/debug/captcha/"
 CAPTCHA_PATH = "/member/captcha/"
+AUDIO_PATH = "/member/captcha/audio/"
+# The audio button's data-audio-state once playback got somewhere: playing, over, or failed.
+AUDIO_SETTLED = ("playing", "ended", "error")
 
 # The image's load state as the page sees it: still loading, shown, or broken (not an image).
 _IMAGE_STATE = """
@@ -57,6 +62,28 @@ return canvas.toDataURL("image/png");
 """
 
 
+# The audio as Chromium itself decodes it: the headers of a same-origin fetch in the page's session,
+# and the length of the sound its Web Audio decoder finds (0 when it cannot decode it).
+_PROBE_AUDIO = """
+const done = arguments[arguments.length - 1];
+fetch(arguments[0], {credentials: "same-origin", cache: "no-store"})
+  .then((response) => response.arrayBuffer().then((body) => {
+    const probe = {
+      status: response.status,
+      type: response.headers.get("Content-Type"),
+      cacheControl: response.headers.get("Cache-Control"),
+      bytes: body.byteLength,
+      seconds: 0,
+    };
+    if (!response.ok) return done(probe);
+    return new OfflineAudioContext(1, 1, 22050).decodeAudioData(body)
+      .then((sound) => done({...probe, seconds: sound.duration}))
+      .catch(() => done(probe));
+  }))
+  .catch((error) => done({status: 0, type: String(error)}));
+"""
+
+
 class CaptchaHookUnavailable(RuntimeError):
     """The site does not answer the debug hook: it runs without ``MEMBER_CAPTCHA_DEBUG_HOOK=1``."""
 
@@ -70,6 +97,7 @@ class Captcha:
 
     _image = (By.ID, "img_captcha")
     _refresh_button = (By.ID, "btn_captcha")
+    _audio_button = (By.ID, "btn_captcha_audio")
     _field = (By.ID, "id_captcha")
     _status = (By.ID, "captcha_status")
 
@@ -105,6 +133,30 @@ class Captcha:
     def status_text(self) -> str:
         """The polite live region the refresh button writes to (empty until it is used)."""
         return self._page.find(self._status).text
+
+    @property
+    def audio_state(self) -> str:
+        """Where the audio button's playback is: "" (never pressed), "loading", "playing",
+        "ended" or "error"."""
+        return self._page.find(self._audio_button).get_attribute("data-audio-state") or ""
+
+    @property
+    def audio_label(self) -> str:
+        """The audio button's accessible name."""
+        return self._page.find(self._audio_button).get_attribute("aria-label") or ""
+
+    @property
+    def alt_text(self) -> str:
+        """What the image says to screen-reader users."""
+        return self._element().get_attribute("alt") or ""
+
+    def audio_probe(self) -> dict[str, Any]:
+        """The audio of the current challenge as this browser gets it: ``status``, ``type``,
+        ``cacheControl``, ``bytes`` and the ``seconds`` of sound Chromium decodes from it.
+
+        Asking counts against the site's captcha rate limit, like a press of the button.
+        """
+        return self._driver.execute_async_script(_PROBE_AUDIO, self._page.url_for(AUDIO_PATH))
 
     @property
     def answer(self) -> str:
@@ -172,6 +224,23 @@ class Captcha:
             "the refresh button never showed a new captcha image",
         )
         return self.wait_until_shown()
+
+    def play_audio(self) -> Captcha:
+        """Press the audio button and wait until the sound plays, has played, or failed.
+
+        The page stays the same page: the button plays in place. ``audio_state`` and
+        ``status_text`` say how it went.
+        """
+        self.wait_until_shown()  # the sound reads out the challenge the image request made
+        self._page.find(self._audio_button).click()
+        self._page.wait_until(
+            lambda _driver: (
+                self.audio_state in AUDIO_SETTLED
+                and not self._page.find(self._audio_button).get_attribute("disabled")
+            ),
+            "the audio button never started, finished or failed playing",
+        )
+        return self
 
     def _why_broken(self) -> str:
         """What the server answers for a captcha image now, as the message of a failing test."""

@@ -48,6 +48,15 @@ class CaptchaFormPage(Page):
         return errors
 
     @property
+    def focus_ring_visible(self) -> bool:
+        """Whether the focused element draws a focus indicator (an outline or a ring shadow)."""
+        return self.run_script(
+            "const style = getComputedStyle(document.activeElement);"
+            "return (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2)"
+            " || style.boxShadow !== 'none';"
+        )
+
+    @property
     def focused_field(self) -> str:
         """The ``name`` (or else the ``id``) of the element that has the keyboard focus."""
         return self.run_script(

@@ -6,6 +6,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from selenium.webdriver.common.keys import Keys
 
 from qa.contract import BAD_CREDENTIALS, SIGNED_IN
 from qa.contract import CAPTCHA_WRONG as WRONG_CAPTCHA
@@ -105,16 +106,29 @@ def test_signed_out_visit_to_member_home_comes_back_after_sign_in(browser, site_
 
 
 def test_keyboard_only_sign_in(login_page, site_member, browser):
+    """Every control in reading order (the challenge before its answer), each with a visible
+    focus ring."""
     assert login_page.focused_field == "useremail"  # autofocus: typing can start at once
+    assert login_page.focus_ring_visible
     login_page.type_into_focused(site_member.email).press_tab()
     assert login_page.focused_field == "userpassword"
     login_page.type_into_focused(site_member.password).press_tab()
-    assert login_page.focused_field == "captcha"
-    login_page.type_into_focused(login_page.captcha.answer).press_tab()
-    assert login_page.focused_field == "btn_captcha"
-    login_page.press_tab()
-    assert login_page.focused_field == "rememberme"
-    login_page.press_space().press_tab()
+    stops = []
+    for _ in range(5):
+        stops.append((login_page.focused_field, login_page.focus_ring_visible))
+        if login_page.focused_field == "captcha":
+            login_page.type_into_focused(login_page.captcha.answer)
+        elif login_page.focused_field == "rememberme":
+            login_page.press_space()
+        login_page.press_tab()
+    assert stops == [
+        ("btn_captcha", True),
+        ("btn_captcha_audio", True),
+        ("captcha", True),
+        ("rememberme", True),
+        ("btn_login", True),
+    ]
+    login_page.type_into_focused(Keys.SHIFT + Keys.TAB)  # back to the submit button
     assert login_page.focused_field == "btn_login"
 
     home = login_page.press_enter_expecting_home()
