@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import colorsys
 import functools
-import io
 import itertools
 import math
 import random
+import struct
+import zlib
 
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
@@ -179,12 +180,7 @@ def render_png(
     # the layer has any, and the background elsewhere.
     image = ImageChops.lighter(background, layer)
     _draw_dots(image, len(colours), rng)
-    image.putpalette(palette)
-
-    out = io.BytesIO()
-    # Level 1: a higher level saves a few hundred bytes at several times the CPU.
-    image.save(out, "PNG", compress_level=1)
-    return out.getvalue()
+    return _palette_png(image, palette)
 
 
 def _ink_colours(count: int, rng: random.Random) -> list[tuple[int, int, int]]:
@@ -409,6 +405,35 @@ def _background(
     )
     field = ImageChops.add(corners.resize(coarse, Image.Resampling.BILINEAR), mottle)
     return field.resize(size, Image.Resampling.BILINEAR), palette
+
+
+def _palette_png(indices: Image.Image, palette: list[int]) -> bytes:
+    """Encode an ``L`` image of palette indices as an 8-bit palette PNG.
+
+    Written here rather than by Pillow's PNG plugin, whose Python bookkeeping costs about as much
+    as the compression itself at this size. Every row gets filter type 0 (none), as PNG advises
+    for palette images; zlib level 1, since higher levels save a few hundred bytes at two to
+    three times the CPU.
+    """
+    width, height = indices.size
+    # A zero column on the left puts each row's filter byte in place.
+    rows = Image.new("L", (width + 1, height), 0)
+    rows.paste(indices, (1, 0))
+    header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)  # 8-bit, palette colour
+    return b"".join(
+        (
+            b"\x89PNG\r\n\x1a\n",
+            _png_chunk(b"IHDR", header),
+            _png_chunk(b"PLTE", bytes(palette)),
+            _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)),
+            _png_chunk(b"IEND", b""),
+        )
+    )
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    """One PNG chunk: length, type, data, and the CRC of type and data."""
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def _draw_dots(image: Image.Image, inks: int, rng: random.Random) -> None:
