@@ -23,8 +23,9 @@ a bounded cache keyed by character, size step and whole degree, which leaves the
 of pastes, two polylines and one mesh transform.
 
 Tesseract (``--psm 7``, hex whitelist) read 87% of 500 seed-style plain red captchas exactly and
-0.2% of these, with or without a median filter and threshold first (``python -m bench.ocr``).
-``python -m bench.render`` times the drawing.
+none of these, with or without a median filter and threshold first (``python -m bench.ocr``).
+``python -m bench.render`` times the drawing: about 1.3 ms median once the glyph cache is warm
+(the RGB drawing before it, 7.9 ms in the same run) for a PNG of about 6 KB (was 29 KB).
 """
 
 from __future__ import annotations
