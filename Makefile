@@ -117,6 +117,7 @@ ocr:
 # Speed and robustness figures, printed as tables; reported, never asserted.
 bench: $(VENV)/.installed-dev ocr
 	$(BIN)/python -m bench.ocr
+	$(BIN)/python -m bench.render
 	$(BIN)/python -m bench.seed
 	$(BIN)/python -m bench.load
 

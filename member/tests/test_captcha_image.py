@@ -1,4 +1,4 @@
-"""The captcha drawing module: PNG bytes of the right size, seeded, inked and colourful.
+"""The captcha drawing module: PNG bytes of the right size, seeded, inked, colourful and small.
 
 The module is pure (no Django, no database), so these tests call it directly.
 """
@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from member import captcha_image
 from member.captcha_image import render_png
 
 FONT = str(Path(__file__).resolve().parents[2] / "static" / "fonts" / "Kavivanar-Regular.woff")
@@ -51,12 +52,49 @@ def test_png_of_exact_pixel_size_for_scale(scale: int, expected: tuple[int, int]
     assert image.size == expected
 
 
+def test_png_is_a_small_palette_image() -> None:
+    pngs = [render(seed=seed) for seed in range(20)]
+
+    assert {Image.open(io.BytesIO(png)).mode for png in pngs} == {"P"}
+    assert max(len(png) for png in pngs) <= 10 * 1024
+
+
+def test_png_decodes_completely() -> None:
+    image = Image.open(io.BytesIO(render()))
+
+    image.verify()  # chunk CRCs and structure; the PNG is written by hand, not by Pillow
+
+
 def test_default_scale_is_two() -> None:
     assert image_of(render()).size == (300, 100)
 
 
 def test_same_seed_gives_same_bytes() -> None:
     assert render(seed=42) == render(seed=42)
+
+
+def test_same_seed_gives_same_bytes_with_a_cold_or_warm_glyph_cache() -> None:
+    captcha_image._glyph_levels.cache_clear()
+    cold = render(seed=42)
+    for seed in range(30):
+        render(seed=seed)
+
+    assert render(seed=42) == cold
+    assert captcha_image._glyph_levels.cache_info().hits > 0
+
+
+def test_glyph_cache_is_bounded_and_stays_small_for_hex_answers() -> None:
+    captcha_image._glyph_levels.cache_clear()
+    for seed in range(200):
+        answer = "".join(random.Random(seed).sample("0123456789ABCDEF", 5))
+        render(answer, seed=seed)
+    info = captcha_image._glyph_levels.cache_info()
+
+    assert info.maxsize is not None
+    # Whole-degree angles and a few size steps: many images share their glyphs, yet a
+    # thousand glyphs drawn come in hundreds of shapes.
+    assert 200 < info.currsize < info.maxsize
+    assert info.hits > 0.2 * (info.hits + info.misses)
 
 
 def test_different_seeds_give_different_images() -> None:

@@ -1,0 +1,104 @@
+"""``python -m bench.render [--count 500]``: how long drawing a captcha takes, and how big it is.
+
+Renders the same random answers (5 distinct characters of ``0-9A-F``) with the project's
+``render_png`` at the size the site serves (150x50 CSS px at 2x) and, for reference, the seed's
+plain red text, one image at a time in this process. The first images fill the renderer's glyph
+cache; ``--warm-up`` renders that many before timing, as a running server has done.
+Target (issue 9): a median of at most 1 ms and a PNG of at most 10 KB for ``render_png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import random
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+
+from bench.ocr import ALPHABET, LENGTH, RENDERERS
+
+TARGET_MS = 1.0
+TARGET_KB = 10.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    renderer: str
+    images: int
+    median_ms: float
+    min_ms: float
+    max_ms: float
+    median_kb: float
+
+
+def run(*, count: int, seed: int, warm_up: int) -> list[Row]:
+    """Time ``count`` renders per renderer after ``warm_up`` untimed ones."""
+    answers = ["".join(random.Random(seed + i).sample(ALPHABET, LENGTH)) for i in range(count)]
+    rows = []
+    for renderer in RENDERERS:
+        for i in range(warm_up):
+            renderer.render(answers[i % count], random.Random(-1 - i))
+        times, sizes = [], []
+        for i, answer in enumerate(answers):
+            rng = random.Random(seed * 7919 + i)
+            started = time.perf_counter()
+            png = renderer.render(answer, rng)
+            times.append(time.perf_counter() - started)
+            sizes.append(len(png))
+        rows.append(
+            Row(
+                renderer=renderer.name,
+                images=count,
+                median_ms=statistics.median(times) * 1000,
+                min_ms=min(times) * 1000,
+                max_ms=max(times) * 1000,
+                median_kb=statistics.median(sizes) / 1024,
+            )
+        )
+    return rows
+
+
+def table(rows: Sequence[Row]) -> str:
+    """The rows as a markdown table."""
+    lines = [
+        "| renderer | images | render median | min | max | PNG median |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {row.renderer} | {row.images} | {row.median_ms:.2f} ms | {row.min_ms:.2f} ms "
+        f"| {row.max_ms:.2f} ms | {row.median_kb:.1f} KB |"
+        for row in rows
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the render table; always 0 (the figures are reported, never asserted)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.render", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--count", type=int, default=500, help="timed images per renderer (500)")
+    parser.add_argument("--seed", type=int, default=4, help="seed of the answers (4)")
+    parser.add_argument(
+        "--warm-up", type=int, default=2000, help="untimed images first, to fill caches (2000)"
+    )
+    args = parser.parse_args(argv)
+    if args.count < 1 or args.warm_up < 0:
+        parser.error("--count must be positive and --warm-up not negative")
+
+    rows = run(count=args.count, seed=args.seed, warm_up=args.warm_up)
+    ours = rows[0]
+    met = ours.median_ms <= TARGET_MS and ours.median_kb <= TARGET_KB
+    print("Captcha drawing, one image at a time, 150x50 CSS px\n")
+    print(table(rows))
+    print(
+        f"\ntarget: render_png median at most {TARGET_MS:g} ms and PNG at most {TARGET_KB:g} KB: "
+        f"{'met' if met else 'NOT met'} (timings depend on the machine and its load)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
