@@ -19,11 +19,13 @@ SERVICE_PACKAGES := postgresql redis-server
 GRID_PACKAGES := openjdk-17-jre-headless npm
 POSTGRES_BIN ?= /usr/lib/postgresql/15/bin
 OCR_PACKAGES := tesseract-ocr
+# The HTTP load generator of the captcha benchmark.
+LOAD_PACKAGES := wrk
 export HOST PORT CHROME_BIN CHROMEDRIVER
 
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: help run serve test lock lint format bench browser services grid axe ocr clean
+.PHONY: help run serve test lock lint format bench browser services grid axe ocr wrk clean
 
 help:
 	@echo "make run     development server at http://$(HOST):$(PORT)/member/login/ (demo member printed)"
@@ -114,10 +116,15 @@ $(AXE_DIR)/.installed: qa/axe/package-lock.json
 ocr:
 	$(call debian_packages,command -v tesseract >/dev/null,$(OCR_PACKAGES),the OCR benchmark)
 
+# wrk for the captcha benchmark.
+wrk:
+	$(call debian_packages,command -v wrk >/dev/null,$(LOAD_PACKAGES),the captcha benchmark)
+
 # Speed and robustness figures, printed as tables; reported, never asserted.
-bench: $(VENV)/.installed-dev ocr
+bench: $(VENV)/.installed-dev ocr wrk
 	$(BIN)/python -m bench.ocr
 	$(BIN)/python -m bench.render
+	$(BIN)/python -m bench.captcha
 	$(BIN)/python -m bench.seed
 	$(BIN)/python -m bench.load
 

@@ -123,7 +123,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The threaded dev server and several gunicorn workers write at once: WAL lets readers and a
     # writer overlap, IMMEDIATE takes the write lock at BEGIN (no lock upgrade deadlocks), and the
     # timeout makes a writer wait for the lock instead of failing with "database is locked".
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # synchronous=NORMAL: in WAL mode a commit is not fsynced (a power cut may lose the last
+    # commits, never corrupt the file); the checkpoints are.
+    # Connections persist (CONN_MAX_AGE, from above): a sync gunicorn worker serves one request
+    # at a time on its own connection, and runserver closes each thread's connections after its
+    # request anyway. Opening one per request cost more than the captcha's queries: the connect,
+    # Django's SQL functions, the init_command, and at close the last connection of a WAL database
+    # checkpoints and removes the WAL file (an fsync) every time.
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
@@ -149,6 +155,11 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "member_cache",
+            # Past MAX_ENTRIES rows every write culls: expired rows first, then a third of the live
+            # ones, whatever their age. At Django's 300 a few hundred images in five minutes (robots
+            # included) would throw away challenges visitors are still answering. The cap is what
+            # the table may hold: challenges of about 600 images a second over their 330 s.
+            "OPTIONS": {"MAX_ENTRIES": 200_000},
         }
     }
     SESSION_ENGINE = "member.session_engines.db"

@@ -113,8 +113,13 @@ def prepare_site(
     return environment
 
 
-def server_command(kind: str, port: int, *, workers: int, threads: int) -> list[str]:
-    """gunicorn (sync workers, or gthread with ``threads > 1``) or Django's threaded runserver."""
+def server_command(
+    kind: str, port: int, *, workers: int, threads: int, app: str = "memberproj.wsgi:application"
+) -> list[str]:
+    """gunicorn (sync workers, or gthread with ``threads > 1``) or Django's threaded runserver.
+
+    ``app`` is the WSGI application gunicorn serves (``bench.captcha`` serves others beside it).
+    """
     if kind == "runserver":
         manage = str(ROOT / "manage.py")
         return [sys.executable, manage, "runserver", f"{HOST}:{port}", "--noreload"]
@@ -122,7 +127,7 @@ def server_command(kind: str, port: int, *, workers: int, threads: int) -> list[
         raise ValueError(f"unknown server kind {kind!r}")
     return [
         str(BIN / "gunicorn"),
-        "memberproj.wsgi:application",
+        app,
         "--workers",
         str(workers),
         *(["--threads", str(threads), "--worker-class", "gthread"] if threads > 1 else []),

@@ -12,7 +12,9 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.models import Session
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from member import captcha
@@ -248,6 +250,15 @@ def test_current_answer_is_none_once_expired(session_store: SessionBase) -> None
     assert captcha.current_answer(session_store, now=ISSUED_AT + 301) is None
 
 
+def test_a_challenge_outlives_hundreds_issued_after_it(db: None) -> None:
+    """Other visitors' images never push a challenge out of the store before it expires (the
+    database cache culls a third of its live rows once it holds more than MAX_ENTRIES)."""
+    sessions: list[dict[str, Any]] = [{} for _ in range(400)]
+    answers = [captcha.make_challenge(session) for session in sessions]
+
+    assert all(captcha.current_answer(s) == a for s, a in zip(sessions, answers, strict=True))
+
+
 # The image view
 
 
@@ -259,6 +270,29 @@ def test_captcha_view_returns_an_uncached_png(client: Client) -> None:
     assert response["Content-Type"] == "image/png"
     assert response.content.startswith(b"\x89PNG\r\n\x1a\n")
     assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_a_new_visitors_image_stores_one_challenge_and_one_session(client: Client) -> None:
+    """No session-key probe, no delete of a previous challenge, no throttle row (limit off)."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(CAPTCHA_URL)
+
+    assert response.status_code == 200
+    statements = [
+        " ".join(query["sql"].split()[:4])
+        for query in queries.captured_queries
+        if query["sql"].split()[0].upper() in {"SELECT", "INSERT", "UPDATE", "DELETE"}
+    ]
+    if settings.SESSION_ENGINE != "member.session_engines.db":
+        assert statements == []  # Redis: challenge and session go to Redis
+    else:
+        assert statements == [
+            'SELECT COUNT(*) FROM "member_cache"',  # the database cache's size check
+            'SELECT "cache_key", "expires" FROM',  # its insert-or-update
+            'INSERT INTO "member_cache" ("cache_key",',
+            'INSERT INTO "django_session" ("session_key",',
+        ]
 
 
 @pytest.mark.django_db
