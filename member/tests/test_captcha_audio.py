@@ -48,7 +48,7 @@ def wav_of(data: bytes) -> wave.Wave_read:
     return wave.open(io.BytesIO(data), "rb")
 
 
-def seconds(data: bytes) -> float:
+def sound_length(data: bytes) -> float:
     with wav_of(data) as wav:
         return wav.getnframes() / wav.getframerate()
 
@@ -147,12 +147,12 @@ def test_audio_is_mono_16_bit_pcm_wav(language: str) -> None:
         assert wav.getsampwidth() == 2
         assert wav.getframerate() == captcha_audio.SAMPLE_RATE
         assert wav.getcomptype() == "NONE"
-    assert 2.0 < seconds(data) < 8.0
+    assert 2.0 < sound_length(data) < 8.0
 
 
 def test_audio_grows_with_the_answer() -> None:
     lengths = [
-        seconds(captcha_audio.speak(answer, language="en", rng=random.Random(2)))
+        sound_length(captcha_audio.speak(answer, language="en", rng=random.Random(2)))
         for answer in ("7", "7C", "7C2", "7C2E8")
     ]
 
@@ -225,7 +225,7 @@ def test_concurrent_requests_each_get_their_own_audio() -> None:
     # character), so each file is compared by its length with the same answer spoken alone.
     answers = ["7", "0B", "C8D", "F5A9", "3A9F1", "0B4E7C", "C8D26F1", "F5A93B0E"]
     alone = [
-        seconds(captcha_audio.speak(answer, language="zh-hant", rng=random.Random(index)))
+        sound_length(captcha_audio.speak(answer, language="zh-hant", rng=random.Random(index)))
         for index, answer in enumerate(answers)
     ]
     together: dict[int, bytes] = {}
@@ -241,7 +241,7 @@ def test_concurrent_requests_each_get_their_own_audio() -> None:
     for thread in threads:
         thread.join()
 
-    lengths = [seconds(together[index]) for index in range(len(answers))]
+    lengths = [sound_length(together[index]) for index in range(len(answers))]
     assert lengths == pytest.approx(alone, abs=0.05)
 
 
@@ -268,7 +268,7 @@ def test_audio_is_the_challenge_as_uncached_wav(client: Client) -> None:
     assert response.status_code == 200
     assert response["Content-Type"] == "audio/wav"
     assert "no-store" in response["Cache-Control"]
-    assert seconds(response.content) > 2.0
+    assert sound_length(response.content) > 2.0
 
 
 @pytest.mark.django_db

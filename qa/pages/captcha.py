@@ -73,11 +73,11 @@ fetch(arguments[0], {credentials: "same-origin", cache: "no-store"})
       type: response.headers.get("Content-Type"),
       cacheControl: response.headers.get("Cache-Control"),
       bytes: body.byteLength,
-      seconds: 0,
+      length: 0,
     };
     if (!response.ok) return done(probe);
     return new OfflineAudioContext(1, 1, 22050).decodeAudioData(body)
-      .then((sound) => done({...probe, seconds: sound.duration}))
+      .then((sound) => done({...probe, length: sound.duration}))
       .catch(() => done(probe));
   }))
   .catch((error) => done({status: 0, type: String(error)}));
@@ -152,7 +152,7 @@ class Captcha:
 
     def audio_probe(self) -> dict[str, Any]:
         """The audio of the current challenge as this browser gets it: ``status``, ``type``,
-        ``cacheControl``, ``bytes`` and the ``seconds`` of sound Chromium decodes from it.
+        ``cacheControl``, ``bytes`` and the ``length`` (s) of the sound Chromium decodes from it.
 
         Asking counts against the site's captcha rate limit, like a press of the button.
         """

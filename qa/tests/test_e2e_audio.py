@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 PLAYING_EN = "Playing the audio captcha."
 
 
-def seconds_of(answer: str, *, language: str) -> tuple[float, float]:
+def sound_length_range(answer: str, *, language: str) -> tuple[float, float]:
     """How long ``answer`` spoken in ``language`` can last: each character's spoken form at the
     slowest and fastest speed, the pauses at their shortest and longest, 5 % either way for
     pitch."""
@@ -59,8 +59,8 @@ def test_sign_in_with_the_answer_the_audio_button_plays(login_page, site_member)
     assert (sound["status"], sound["type"]) == (200, "audio/wav")
     assert "no-store" in sound["cacheControl"]
     # Chromium decodes it, and it lasts as long as this answer's spoken forms do.
-    shortest, longest = seconds_of(answer, language="zh-hant")
-    assert shortest <= sound["seconds"] <= longest
+    shortest, longest = sound_length_range(answer, language="zh-hant")
+    assert shortest <= sound["length"] <= longest
     assert captcha.answer == answer  # the audio read out the challenge and left it alone
 
     home = login_page.login_as(site_member.email, site_member.password)
