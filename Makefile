@@ -125,6 +125,7 @@ bench: $(VENV)/.installed-dev ocr wrk
 	$(BIN)/python -m bench.ocr
 	$(BIN)/python -m bench.render
 	$(BIN)/python -m bench.captcha
+	$(BIN)/python -m bench.signin
 	$(BIN)/python -m bench.seed
 	$(BIN)/python -m bench.load
 
