@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import os
 import pstats
 import statistics
 import sys
@@ -31,29 +30,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.site import configure_production_site
+
 # Which middleware the site cannot answer the captcha without (the view needs ``request.session``).
 REQUIRED = {"django.contrib.sessions.middleware.SessionMiddleware"}
 
 
 def configure(workdir: Path) -> None:
     """Production settings on a fresh database in ``workdir``; the schema migrated."""
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "memberproj.settings",
-            "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": "bench-only-secret-key-for-a-throwaway-site",
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DATABASE_URL": f"sqlite:///{workdir / 'site.sqlite3'}",
-            "DJANGO_STATIC_ROOT": str(workdir / "static"),
-            "MEMBER_CAPTCHA_RATE_LIMIT": "0",
-        }
-    )
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", "--noinput", verbosity=0)
-    call_command("createcachetable", verbosity=0)
+    configure_production_site(workdir, allowed_hosts="127.0.0.1")
 
 
 def environ() -> dict[str, Any]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import statistics
 import sys
 import tempfile
@@ -20,36 +19,20 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.site import configure_production_site
+
 EMAIL = "bench-signin@example.com"
 PASSWORD = "bench-Passw0rd-2026!"  # noqa: S105  (a benchmark member's password)
 
 
 def configure(workdir: Path) -> None:
     """Production settings on a fresh database in ``workdir``, migrated, with one member."""
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="memberproj.settings",
-        DJANGO_DEBUG="0",
-        DJANGO_SECRET_KEY="bench-only-" + "k" * 50,
-        DJANGO_ALLOWED_HOSTS="testserver",
-        DATABASE_URL=f"sqlite:///{workdir / 'signin.sqlite3'}",
-        DJANGO_STATIC_ROOT=str(workdir / "static"),
-        MEMBER_CAPTCHA_RATE_LIMIT="0",
-    )
-    os.environ.pop("REDIS_URL", None)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    configure_production_site(workdir, allowed_hosts="testserver")
     from django.conf import settings
-    from django.core.management import call_command
 
     # Hundreds of refused captchas from one address are this benchmark's business, not an attack.
     settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 1_000_000
     logging.getLogger("member").setLevel(logging.WARNING)  # one log line per attempt otherwise
-    call_command("collectstatic", verbosity=0, interactive=False)  # the pages name hashed files
-    call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
     from member.models import Member
 
     Member.objects.create_user(EMAIL, PASSWORD, username="Bench")
