@@ -29,7 +29,7 @@ def fast_password_hasher(settings):
 @pytest.fixture(autouse=True)
 def _shared_cache_starts_empty(request: pytest.FixtureRequest) -> None:
     """In the PostgreSQL + Redis pass, each test starts with an empty Redis: the database rolls
-    back after every test, Redis (counters, challenges, sessions) does not."""
+    back after every test, Redis (counters, sessions) does not."""
     from django.conf import settings
 
     if getattr(settings, "REDIS_URL", "") and "django_db_setup" in request.fixturenames:

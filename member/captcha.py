@@ -1,24 +1,24 @@
 """The captcha: make a challenge, render it (an image, or speech), verify an answer against the
 session.
 
-This module is the only place an answer is compared. A challenge lives server-side: the session
-holds only a random challenge id, and the answer sits in Django's default cache under that id
-(never in a cookie, the page, a URL or a header). It is valid for ``CAPTCHA_TIMEOUT`` seconds and
-is used up by the first answer checked against it, right or wrong.
+This module is the only place an answer is compared. A challenge lives server-side, in the
+visitor's session (``SESSION_KEY``: the answer and when it was issued; the session engine keeps
+the data server-side, ``member.E002``), never in a cookie, the page, a URL or a header. It is valid
+for ``CAPTCHA_TIMEOUT`` seconds and is used up by the first answer checked against it, right or
+wrong.
 
 Using a challenge up is one atomic step that exactly one request wins, however many arrive at once
-with the same session: ``verify()`` deletes the cache entry and compares only if *its* delete
-removed it. ``cache.delete()`` reports whether it removed the key, and on every cache the project
-supports that report comes from one atomic operation of the shared store:
+with the same session: ``verify()`` takes the challenge out of the session and *retires the
+session's key* (``member.session_engines``): the stored copy is deleted, and only the request
+whose delete removed it compares an answer; the request goes on under a new key. Popping the
+answer alone (the first design) was not atomic: every request loaded the same session row, popped
+its own copy in memory, and the row was written back only with the response, so a burst of POSTs
+on one session all got past one solved captcha.
 
-- the database cache (SQLite or PostgreSQL): ``DELETE … WHERE cache_key = …`` and its row count;
-  concurrent deletes of one row see a count of 1 exactly once (PostgreSQL row lock; SQLite's single
-  writer);
-- Redis: ``DEL`` returns the number of keys it removed, and Redis runs commands one at a time.
-
-Popping the answer out of the session instead (the first design) was not atomic: every request
-loaded the same session row, popped its own copy in memory, and the row was written back only
-with the response, so a burst of POSTs on one session all got past one solved captcha.
+Keeping the challenge in the session, rather than in a store of its own, makes a new visitor's
+image one write (the session) instead of two, and there is nothing to keep in step: a challenge
+ends with its session, and ``clearsessions`` clears both. django-allauth keeps its sign-in codes
+in the session the same way.
 
 Time is injectable (``now=``) so expiry is tested without sleeping.
 """
@@ -29,29 +29,26 @@ import hmac
 import secrets
 import time
 import unicodedata
+from collections.abc import Mapping, MutableMapping
 from functools import cache
 from typing import Any
 
 from django.contrib.staticfiles import finders
-from django.core.cache import cache as shared_store
 from django.core.exceptions import ImproperlyConfigured
 
 from member import captcha_audio
 from member.captcha_image import render_png
 from member.conf import member_settings
+from member.session_engines import RetiringSession
 
 SESSION_KEY = "member_captcha"
 DEFAULT_FONT = "fonts/Kavivanar-Regular.woff"
-STORE_PREFIX = "member:captcha:"
-# The store keeps an entry a little past its validity, so expiry is decided by ``issued_at``
-# (which tests can move) rather than by the store's clock.
-STORE_SLACK = 30  # seconds
 
 # A bound on what is worth comparing: longer input cannot be a right answer and is not looked at.
 MAX_ANSWER_LENGTH = 64
 
 
-def make_challenge(session: Any, *, now: float | None = None) -> str:
+def make_challenge(session: MutableMapping[str, Any], *, now: float | None = None) -> str:
     """Draw a new answer, bind it to ``session`` (replacing any earlier one) and return it.
 
     The answer has ``CAPTCHA_LENGTH`` distinct characters of ``CAPTCHA_ALPHABET``, drawn with
@@ -59,16 +56,7 @@ def make_challenge(session: Any, *, now: float | None = None) -> str:
     """
     alphabet = list(member_settings.CAPTCHA_ALPHABET)
     answer = "".join(secrets.SystemRandom().sample(alphabet, member_settings.CAPTCHA_LENGTH))
-    previous = session.get(SESSION_KEY)
-    if isinstance(previous, str):
-        shared_store.delete(_store_key(previous))
-    challenge_id = secrets.token_urlsafe(18)
-    shared_store.set(
-        _store_key(challenge_id),
-        {"answer": answer, "issued_at": _now() if now is None else now},
-        timeout=member_settings.CAPTCHA_TIMEOUT + STORE_SLACK,
-    )
-    session[SESSION_KEY] = challenge_id
+    session[SESSION_KEY] = {"answer": answer, "issued_at": _now() if now is None else now}
     return answer
 
 
@@ -96,20 +84,18 @@ def normalise_answer(answer: str) -> str:
     return unicodedata.normalize("NFKC", answer).strip().upper()
 
 
-def verify(session: Any, answer: str | None, *, now: float | None = None) -> bool:
+def verify(session: RetiringSession, answer: str | None, *, now: float | None = None) -> bool:
     """Whether ``answer`` solves the session's challenge; the challenge is used up either way.
 
-    Of many concurrent calls for one challenge, only the one whose delete removed it compares;
-    the others fail. No challenge, an expired one or a missing answer is simply wrong. The
-    comparison takes constant time.
+    Of many concurrent calls for one challenge, only the one that retired the session's key
+    compares; the others fail. No challenge, an expired one or a missing answer is simply wrong.
+    The comparison takes constant time.
     """
-    challenge_id = session.pop(SESSION_KEY, None)
-    if not isinstance(challenge_id, str):
+    challenge = session.pop(SESSION_KEY, None)
+    if challenge is None:
         return False
-    key = _store_key(challenge_id)
-    challenge = shared_store.get(key)
-    if not shared_store.delete(key):
-        return False  # another request used it up first (or it never existed)
+    if not session.retire_key():
+        return False  # another request used it up first (or the session was never stored)
     if not isinstance(answer, str) or len(answer) > MAX_ANSWER_LENGTH:
         return False
     expected = _unexpired_answer(challenge, _now() if now is None else now)
@@ -119,14 +105,10 @@ def verify(session: Any, answer: str | None, *, now: float | None = None) -> boo
     return hmac.compare_digest(given.encode(), expected.upper().encode())
 
 
-def current_answer(session: Any, *, now: float | None = None) -> str | None:
+def current_answer(session: Mapping[str, Any], *, now: float | None = None) -> str | None:
     """The session's unexpired answer without using it up or replacing it: for the audio captcha
     (which reads out the challenge the image shows) and the test-only debug hook."""
-    challenge_id = session.get(SESSION_KEY)
-    if not isinstance(challenge_id, str):
-        return None
-    challenge = shared_store.get(_store_key(challenge_id))
-    return _unexpired_answer(challenge, _now() if now is None else now)
+    return _unexpired_answer(session.get(SESSION_KEY), _now() if now is None else now)
 
 
 def font_path() -> str:
@@ -142,12 +124,8 @@ def _find_static(path: str) -> str:
     return str(found)
 
 
-def _store_key(challenge_id: str) -> str:
-    return STORE_PREFIX + challenge_id
-
-
 def _unexpired_answer(challenge: Any, now: float) -> str | None:
-    """The stored answer, or ``None`` for a missing, malformed or expired entry."""
+    """The challenge's answer, or ``None`` for a missing, malformed or expired one."""
     if not isinstance(challenge, dict):
         return None
     answer = challenge.get("answer")

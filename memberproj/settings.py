@@ -136,8 +136,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 
-# Cache, sessions and throttle state: Redis when REDIS_URL is set, else the database, which every
-# worker shares (a per-process memory cache would let each worker count on its own).
+# Cache, sessions (and with them the captcha challenges) and throttle state: Redis when REDIS_URL
+# is set, else the database, which every worker shares (a per-process memory cache would let each
+# worker count on its own).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
@@ -155,11 +156,6 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "member_cache",
-            # Past MAX_ENTRIES rows every write culls: expired rows first, then a third of the live
-            # ones, whatever their age. At Django's 300 a few hundred images in five minutes (robots
-            # included) would throw away challenges visitors are still answering. The cap is what
-            # the table may hold: challenges of about 600 images a second over their 330 s.
-            "OPTIONS": {"MAX_ENTRIES": 200_000},
         }
     }
     SESSION_ENGINE = "member.session_engines.db"

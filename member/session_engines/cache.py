@@ -1,11 +1,13 @@
-"""``django.contrib.sessions.backends.cache`` without the new-key probe (see the package)."""
+"""``django.contrib.sessions.backends.cache`` with keys drawn in one go and ``retire_key()``."""
 
 from __future__ import annotations
 
 from django.contrib.sessions.backends import cache
 
-from member.session_engines import KeyWithoutProbe
+from member.session_engines import MemberSessionStore
 
 
-class SessionStore(KeyWithoutProbe, cache.SessionStore):
-    pass
+class SessionStore(MemberSessionStore, cache.SessionStore):
+    def _delete_stored(self, session_key: str) -> bool:
+        # Django's cache.delete() reports whether the key was there (Redis: DEL's count).
+        return bool(self._cache.delete(self.cache_key_prefix + session_key))

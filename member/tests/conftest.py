@@ -36,11 +36,14 @@ def inactive_member(member: Member) -> Member:
 
 @pytest.fixture
 def session_store(db: None) -> SessionBase:
-    """An empty, unsaved session of the configured engine, for the captcha module's API.
+    """An empty, stored session of the configured engine, for the captcha module's API.
 
-    The answers it is bound to live in the shared cache, which is the database here.
+    Stored, as a request's session is once its response is sent: ``captcha.verify`` uses a
+    challenge up by retiring the stored copy.
     """
-    return import_module(django_settings.SESSION_ENGINE).SessionStore()
+    session = import_module(django_settings.SESSION_ENGINE).SessionStore()
+    session.create()
+    return session
 
 
 @pytest.fixture(scope="session")

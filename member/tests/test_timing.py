@@ -184,9 +184,9 @@ def test_each_kind_costs_exactly_one_argon2_run(attempts: dict[str, list[Attempt
 def test_csrf_token_is_the_only_difference_normalised_away(fast_password_hasher: None) -> None:
     """The normalisation is not hiding more than the token: two raw pages differ only there."""
     Member.objects.create_user(EMAIL, PASSWORD, username="Ada Lovelace")
-    client = Client()
     pages = []
     for _ in range(2):
+        client = Client()
         session = client.session
         answer = captcha.make_challenge(session)
         session.save()
