@@ -6,7 +6,7 @@ with ``wrk -t2 -c8``. wrk keeps no cookies, so every request is a new visitor: i
 renders a new challenge and saves a new session.
 
 - ours: ``GET /member/captcha/`` of ``memberproj.wsgi``;
-- floor: the same site, settings, middleware, view, challenge storage and session save, with the
+- floor: the same site, settings, middleware, view, challenge and session save, with the
   drawing replaced by one constant PNG (``bench.floor_settings``): what the request costs besides
   the drawing;
 - simple-captcha: django-simple-captcha 0.7 on a minimal site of its own

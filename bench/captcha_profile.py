@@ -9,7 +9,7 @@ would in a worker), with no cookie: every request a new visitor. It prints
 - each middleware's share: the time per request of the floor (``bench.floor_urls``: the drawing
   replaced by a constant) with all middleware against the same without that one, alternating
   rounds, medians;
-- a cProfile breakdown of the real request: drawing, challenge storage, session save, throttle,
+- a cProfile breakdown of the real request: drawing, the challenge, session save, throttle,
   connection set-up, the rest of Django.
 
 What gunicorn adds (HTTP parsing, the socket, a connection per request) is the gap between
@@ -132,7 +132,7 @@ def middleware_shares(count: int, rounds: int) -> tuple[float, dict[str, float |
 PARTS = [
     # (label, module path suffix, function name): cumulative time inside each.
     ("drawing (captcha.render)", "member/captcha.py", "render"),
-    ("challenge (make_challenge: cache)", "member/captcha.py", "make_challenge"),
+    ("challenge (make_challenge, into the session)", "member/captcha.py", "make_challenge"),
     ("throttle (captcha_image_refusal)", "member/throttle.py", "captcha_image_refusal"),
     ("session save (SessionMiddleware.process_response)", "sessions/middleware.py",
      "process_response"),

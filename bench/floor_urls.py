@@ -1,6 +1,6 @@
 """The site's URLs, with the captcha drawn once per process instead of once per request.
 
-``GET /member/captcha/`` then runs the product's own view, middleware, throttle, challenge storage
+``GET /member/captcha/`` then runs the product's own view, middleware, throttle, challenge
 and session save, and only the drawing is replaced by a constant PNG of the same size: what the
 request costs besides the drawing (``bench.captcha``'s floor). Benchmark only, never the product.
 """

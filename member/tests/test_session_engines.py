@@ -1,4 +1,6 @@
-"""New sessions cost no "is this key taken?" round trip, and a collision is still caught."""
+"""The project's session engines: no "is this key taken?" round trip (a collision is still caught),
+saves that hold no transaction open, and ``retire_key()``, which exactly one of the requests that
+loaded a session wins."""
 
 from __future__ import annotations
 
@@ -7,15 +9,16 @@ from unittest import mock
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.contrib.sessions.backends.base import SessionBase
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from member.session_engines import db
+from member.session_engines import cache, db
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_site_uses_the_probe_free_engines() -> None:
+def test_the_site_uses_the_projects_engines() -> None:
     assert settings.SESSION_ENGINE in {"member.session_engines.db", "member.session_engines.cache"}
 
 
@@ -42,6 +45,99 @@ def test_a_colliding_key_is_caught_by_the_store_and_redrawn() -> None:
 
     assert fresh.session_key == "a" * 32
     assert db.SessionStore(taken.session_key).exists(taken.session_key)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_session_outside_a_transaction_is_one_statement() -> None:
+    """No BEGIN/COMMIT around it: on SQLite the write lock is held for the INSERT alone."""
+    session = db.SessionStore()
+    session["member_captcha"] = "id"
+
+    with CaptureQueriesContext(connection) as queries:
+        session.save()
+
+    assert [query["sql"].split()[0].upper() for query in queries.captured_queries] == ["INSERT"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_colliding_key_outside_a_transaction_is_caught_and_redrawn() -> None:
+    taken = db.SessionStore()
+    taken.create()
+    keys = iter([taken.session_key, "b" * 32])
+
+    fresh = db.SessionStore()
+    with mock.patch.object(db.SessionStore, "_get_new_session_key", lambda self: next(keys)):
+        fresh.create()
+
+    assert fresh.session_key == "b" * 32
+
+
+def test_a_failed_save_inside_a_transaction_leaves_the_transaction_usable() -> None:
+    taken = db.SessionStore()
+    taken.create()
+    keys = iter([taken.session_key, "c" * 32])
+
+    with transaction.atomic():
+        fresh = db.SessionStore()
+        with mock.patch.object(db.SessionStore, "_get_new_session_key", lambda self: next(keys)):
+            fresh.create()
+        fresh["after"] = "the collision"
+        fresh.save()
+
+    assert db.SessionStore("c" * 32)["after"] == "the collision"
+
+
+def test_keys_are_32_characters_of_the_session_alphabet_and_differ() -> None:
+    keys = {db.SessionStore()._get_new_session_key() for _ in range(1000)}
+
+    assert len(keys) == 1000
+    assert all(len(key) == 32 and key.isalnum() and key == key.lower() for key in keys)
+    # Every one of the 36 characters shows up at every position over 1,000 keys.
+    assert {len({key[i] for key in keys}) for i in range(32)} == {36}
+
+
+ENGINES = [pytest.param(db, id="db"), pytest.param(cache, id="cache")]
+
+
+def stored(engine: object, **data: str) -> SessionBase:
+    session = engine.SessionStore()  # type: ignore[attr-defined]
+    session.update(data)
+    session.save()
+    return session
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_retiring_a_key_moves_the_data_to_a_new_key(engine: object) -> None:
+    session = stored(engine, kept="yes")
+    old_key = session.session_key
+
+    assert session.retire_key()
+    session.save()
+
+    assert session.session_key not in {None, old_key}
+    assert not session.exists(old_key)
+    assert engine.SessionStore(session.session_key)["kept"] == "yes"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_of_the_copies_loaded_at_once_exactly_one_retires_the_key(engine: object) -> None:
+    key = stored(engine, kept="yes").session_key
+    copies = [engine.SessionStore(key) for _ in range(5)]  # type: ignore[attr-defined]
+    for copy in copies:
+        assert copy["kept"] == "yes"  # each loaded before any retires
+
+    assert [copy.retire_key() for copy in copies] == [True, False, False, False, False]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_session_never_stored_or_already_gone_retires_nothing(engine: object) -> None:
+    unsaved = engine.SessionStore()  # type: ignore[attr-defined]
+    unsaved["kept"] = "yes"
+    gone = stored(engine, kept="yes")
+    gone.delete()
+
+    assert not unsaved.retire_key()
+    assert not gone.retire_key()
 
 
 def test_the_configured_engine_round_trips_a_session() -> None:
