@@ -35,6 +35,7 @@ import functools
 import itertools
 import math
 import random
+import secrets
 import struct
 import zlib
 
@@ -132,8 +133,8 @@ def render_png(
     ``width`` x ``height`` CSS pixels so high-density screens get a crisp image. ``text`` is 1 or
     more characters (designed for 1..12 alphanumerics; the font shrinks so they fit the width).
     ``font_path`` is any font file Pillow's FreeType loader reads. Randomness comes only from
-    ``rng`` (default: a fresh ``random.SystemRandom``), so equal seeds give equal bytes, whatever
-    the glyph cache holds. The PNG is a palette image.
+    ``rng`` (default: a generator seeded from ``secrets`` for this image alone), so equal seeds
+    give equal bytes, whatever the glyph cache holds. The PNG is a palette image.
 
     Raises ``ValueError`` for empty text or a non-positive size or scale.
     """
@@ -141,7 +142,13 @@ def render_png(
         raise ValueError("captcha text must not be empty")
     if width < 1 or height < 1 or scale < 1:
         raise ValueError("width, height and scale must be positive")
-    rng = rng if rng is not None else random.SystemRandom()
+    if rng is None:
+        # A fast Mersenne Twister seeded per image from the OS's CSPRNG, not SystemRandom: that
+        # made each of the image's ~120 random calls an os.urandom system call. These numbers only
+        # bend and colour the picture; the answer itself is drawn elsewhere with ``secrets``. They
+        # need to be unpredictable, which a 256-bit secret seed gives, and a fresh generator per
+        # image exposes no state from one image to the next.
+        rng = random.Random(secrets.randbits(256))  # noqa: S311 (reasoned above)
     size = (width * scale, height * scale)
 
     # Past _MAX_INKS characters the inks repeat; neighbours still differ.

@@ -160,3 +160,22 @@ def test_any_alphanumeric_text_renders(text: str, seed: int) -> None:
 def test_rejects_empty_text_and_non_positive_sizes(text: str, size: dict[str, int]) -> None:
     with pytest.raises(ValueError):
         render(text, **size)
+
+
+def test_without_rng_the_only_randomness_is_a_fresh_secret_seed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drawn: list[int] = []
+
+    def randbits(bits: int) -> int:
+        drawn.append(bits)
+        return 12345
+
+    monkeypatch.setattr(captcha_image.secrets, "randbits", randbits)
+    monkeypatch.setattr(random, "SystemRandom", None)  # no per-call system randomness either
+
+    # One seed per image, of at least 128 bits, and nothing else random: a fixed seed gives
+    # fixed bytes, the same as passing a generator seeded with it.
+    assert render(seed=None) == render(seed=None) == render(seed=12345)
+    assert len(drawn) == 2
+    assert min(drawn) >= 128
