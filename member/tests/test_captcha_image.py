@@ -9,6 +9,8 @@ import colorsys
 import io
 import random
 import string
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -179,3 +181,48 @@ def test_without_rng_the_only_randomness_is_a_fresh_secret_seed(
     assert render(seed=None) == render(seed=None) == render(seed=12345)
     assert len(drawn) == 2
     assert min(drawn) >= 128
+
+
+def idat_rows(png: bytes, width: int) -> list[bytes]:
+    """The decompressed scanlines of a PNG with one byte per pixel, filter byte first."""
+    pos, data = len(PNG_SIGNATURE), b""
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        if png[pos + 4 : pos + 8] == b"IDAT":
+            data += png[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+    raw = zlib.decompress(data)
+    return [raw[i : i + width + 1] for i in range(0, len(raw), width + 1)]
+
+
+@pytest.mark.parametrize("kind", ["smooth", "noise", "one_row", "one_column"])
+def test_palette_png_decodes_to_exactly_the_indices_drawn(kind: str) -> None:
+    rng = random.Random(kind)
+    size = {"one_row": (37, 1), "one_column": (1, 23)}.get(kind, (120, 40))
+    if kind == "smooth":
+        indices = Image.linear_gradient("L").resize(size).point(lambda v: v // 8)
+        indices.paste(200, (30, 10, 50, 30))  # ink on top, as in a captcha
+    else:
+        indices = Image.frombytes("L", size, rng.randbytes(size[0] * size[1]))
+    palette = list(rng.randbytes(3 * 256))
+
+    png = captcha_image._palette_png(indices, palette)
+    decoded = Image.open(io.BytesIO(png))
+    decoded.load()
+
+    assert decoded.mode == "P"
+    assert decoded.size == size
+    assert decoded.tobytes() == indices.tobytes()
+    assert decoded.getpalette() == palette
+    # Every row is Up-filtered (type 2): the decoder had to undo the filter to get here.
+    assert {row[0] for row in idat_rows(png, size[0])} == {2}
+
+
+def test_up_filter_makes_the_background_mostly_zeros() -> None:
+    png = render()
+    rows = idat_rows(png, 300)
+
+    assert len(rows) == 100
+    filtered = b"".join(row[1:] for row in rows[1:])
+    # The background repeats down the image; only edges of ink differ from the row above.
+    assert filtered.count(0) > 0.7 * len(filtered)
