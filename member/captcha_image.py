@@ -185,7 +185,7 @@ def render_png(
         layer.paste(indices, box, mask)
     layer = _warp(layer, rng)
 
-    background, palette = _background(size, colours, rng)
+    background, palette = _background((width, height), scale, colours, rng)
     # Every ink index is above every background index: the lighter of the two is the ink where
     # the layer has any, and the background elsewhere.
     image = ImageChops.lighter(background, layer)
@@ -381,9 +381,9 @@ def _warp(layer: Image.Image, rng: random.Random) -> Image.Image:
 
 
 def _background(
-    size: tuple[int, int], colours: list[tuple[int, int, int]], rng: random.Random
+    size: tuple[int, int], scale: int, colours: list[tuple[int, int, int]], rng: random.Random
 ) -> tuple[Image.Image, list[int]]:
-    """A mottled ``L`` image of background indices, and the palette of the whole image.
+    """A mottled ``L`` image of background indices, ``scale`` times ``size``, and the palette.
 
     The background shades run through three pale colours, so a smooth field of indices is a
     soft blend of varied pale colours: a gradient across the image, mottled by coarse noise. The
@@ -414,7 +414,14 @@ def _background(
         "L", coarse, rng.randbytes(coarse[0] * coarse[1]).translate(_MOTTLE_TABLE)
     )
     field = ImageChops.add(corners.resize(coarse, Image.Resampling.BILINEAR), mottle)
-    return field.resize(size, Image.Resampling.BILINEAR), palette
+    field = field.resize(size, Image.Resampling.BILINEAR)
+    # Smoothed at the display size, then each pixel repeated scale x scale: neighbouring shades
+    # differ by a step too small to see, so the blocks are invisible, yet the bilinear pass has
+    # a quarter of the pixels at 2x, and every other row repeats the one above, which the PNG's
+    # Up filter turns into zeros.
+    if scale > 1:
+        field = field.resize((width * scale, height * scale), Image.Resampling.NEAREST)
+    return field, palette
 
 
 def _palette_png(indices: Image.Image, palette: list[int]) -> bytes:
