@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import colorsys
 import io
+import itertools
 import random
 import string
 import struct
@@ -226,3 +227,34 @@ def test_up_filter_makes_the_background_mostly_zeros() -> None:
     filtered = b"".join(row[1:] for row in rows[1:])
     # The background repeats down the image; only edges of ink differ from the row above.
     assert filtered.count(0) > 0.7 * len(filtered)
+
+
+def line_centres(image: Image.Image, *, vertical: bool) -> list[float]:
+    """Per row (vertical line) or column (horizontal line): the mean position of its ink."""
+    image = image if vertical else image.transpose(Image.Transpose.TRANSPOSE)
+    data, width = image.tobytes(), image.width
+    centres = []
+    for y in range(image.height):
+        row = data[y * width : (y + 1) * width]
+        inked = [x for x, value in enumerate(row) if value]
+        if inked:
+            centres.append(sum(inked) / len(inked))
+    return centres
+
+
+@pytest.mark.parametrize("vertical", [True, False])
+def test_warp_bends_straight_strokes_smoothly(vertical: bool) -> None:
+    layer = Image.new("L", (300, 100), 0)
+    layer.paste(200, (148, 0, 152, 100) if vertical else (0, 48, 300, 52))
+    curved = 0
+    for seed in range(10):
+        centres = line_centres(captcha_image._warp(layer, random.Random(seed)), vertical=vertical)
+
+        # Continuous: the stroke is never cut, and it never jumps by more than a pixel or two.
+        assert len(centres) >= (90 if vertical else 270)
+        assert max(abs(a - b) for a, b in itertools.pairwise(centres)) <= 2
+        # Bent, not just moved or sheared: the middle leaves the chord between the ends.
+        middle = centres[len(centres) // 2]
+        if abs(middle - (centres[0] + centres[-1]) / 2) > 1:
+            curved += 1
+    assert curved >= 7
