@@ -312,35 +312,49 @@ def _curve(
     start = rng.uniform(0.0, 0.25) * width
     end = rng.uniform(0.75, 1.0) * width
 
-    def outlines(xs: list[float]) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
-        """The band either side of the centre line as a polygon, with and without the margin."""
-        margin_upper, margin_lower, body_upper, body_lower = [], [], [], []
-        for x in xs:
-            angle = math.tau * x / wavelength + phase
-            y = mid + slope * (x - width / 2) + amplitude * math.sin(angle)
-            dy = slope + amplitude * math.tau / wavelength * math.cos(angle)
-            # Offsets along the normal, so the band keeps its width where the curve is steep
-            # and stretches meet along a clean perpendicular cut.
-            nx, ny = dy / math.hypot(1.0, dy), 1.0 / math.hypot(1.0, dy)
-            margin_upper.append((x + nx * (half + 1), y - ny * (half + 1)))
-            margin_lower.append((x - nx * (half + 1), y + ny * (half + 1)))
-            body_upper.append((x + nx * half, y - ny * half))
-            body_lower.append((x - nx * half, y + ny * half))
-        return margin_upper + margin_lower[::-1], body_upper + body_lower[::-1]
-
     # Hues step by the golden ratio, so next-door characters differ the most in hue.
     shift = rng.choice((1, -1)) if len(inks) > 1 else 0
     neighbours = inks[shift:] + inks[:shift]
+
+    # The vertices of the whole curve, every stretch's ends among them, so each vertex is
+    # computed once and each stretch takes a slice: (ink, first vertex, last vertex) each.
     spacing = height / _CURVE_VERTICES_PER_HEIGHT
-    stretches = []
+    xs: list[float] = []
+    spans = []
     for ink, (left, right) in zip(neighbours, itertools.pairwise(bounds), strict=True):
         left, right = max(left, start), min(right, end)
         if right <= left:
             continue
         steps = max(1, math.ceil((right - left) / spacing))
-        xs = [left + (right - left) * k / steps for k in range(steps + 1)]
-        stretches.append((ink, *outlines(xs)))
-    return stretches
+        if not xs or xs[-1] != left:
+            xs.append(left)
+        first = len(xs) - 1
+        xs += [left + (right - left) * k / steps for k in range(1, steps + 1)]
+        spans.append((ink, first, len(xs)))
+
+    # Offsets along the normal, so the band keeps its width where the curve is steep and
+    # stretches meet along a clean perpendicular cut; the margin adds 1 px for the faint edge.
+    turn = math.tau / wavelength
+    centre = width / 2
+    margin_upper, margin_lower, body_upper, body_lower = [], [], [], []
+    for x in xs:
+        angle = turn * x + phase
+        y = mid + slope * (x - centre) + amplitude * math.sin(angle)
+        dy = slope + amplitude * turn * math.cos(angle)
+        ny = 1.0 / math.hypot(1.0, dy)
+        nx = dy * ny
+        margin_upper.append((x + nx * (half + 1), y - ny * (half + 1)))
+        margin_lower.append((x - nx * (half + 1), y + ny * (half + 1)))
+        body_upper.append((x + nx * half, y - ny * half))
+        body_lower.append((x - nx * half, y + ny * half))
+    return [
+        (
+            ink,
+            margin_upper[a:b] + margin_lower[a:b][::-1],
+            body_upper[a:b] + body_lower[a:b][::-1],
+        )
+        for ink, a, b in spans
+    ]
 
 
 def _warp(layer: Image.Image, rng: random.Random) -> Image.Image:
