@@ -102,6 +102,9 @@ _BACKGROUND_SHADES = 32
 # Opacity of each ink level over the background, and the mask value from which a glyph pixel
 # takes that level; fainter mask pixels leave whatever lies below.
 _INK_LEVELS = ((0.45, 80), (0.75, 160), (1.0, 220))
+# Glyph coverage to ink level, and to the paste mask (255 from the faintest level up).
+_LEVEL_TABLE = bytes(sum(value >= cut for _, cut in _INK_LEVELS) for value in range(256))
+_MASK_TABLE = bytes(255 if value >= _INK_LEVELS[0][1] else 0 for value in range(256))
 _MAX_INKS = (256 - _BACKGROUND_SHADES) // len(_INK_LEVELS)
 # Side of a background mottle cell, as a share of the image height.
 _MOTTLE_CELL = 0.12
@@ -270,7 +273,27 @@ def _glyph_levels(
     Two ``L`` images: the ink levels, 0 where the glyph leaves the pixel alone, then 1 for its
     faintest anti-aliased edge up to ``len(_INK_LEVELS)`` for full ink; and the paste mask, 255
     wherever the level is not 0. Cached: callers must not change them.
+
+    A new process fills this cache as it draws (some 1,500 entries for hex answers), so a miss
+    must be cheap: the upright glyph comes from its own small cache; bilinear rather than
+    bicubic rotation halves the cost (the coverage is cut into three levels anyway, and the
+    shapes come out the same); and the levels and mask are byte translations rather than
+    ``Image.point``, which rounds its 256-entry table in Python on every call.
     """
+    tile = _upright_glyph(font_path, char, size)
+    tile = tile.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
+    bbox = tile.getbbox()
+    tile = tile.crop(bbox) if bbox else tile
+    data = tile.tobytes()
+    return (
+        Image.frombytes("L", tile.size, data.translate(_LEVEL_TABLE)),
+        Image.frombytes("L", tile.size, data.translate(_MASK_TABLE)),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _upright_glyph(font_path: str, char: str, size: int) -> Image.Image:
+    """One character at ``size`` px, upright, as an ``L`` coverage image; cached, read-only."""
     font = _font(font_path, size)
     # A stroke outline thickens the font's light strokes: at 1x they would be 1-2 px, break up
     # under the warp, and look no bolder than the curves behind them.
@@ -280,11 +303,7 @@ def _glyph_levels(
     ImageDraw.Draw(tile).text(
         (-left, -top), char, font=font, fill=255, stroke_width=stroke, stroke_fill=255
     )
-    tile = tile.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
-    bbox = tile.getbbox()
-    tile = tile.crop(bbox) if bbox else tile
-    levels = tile.point([sum(value >= cut for _, cut in _INK_LEVELS) for value in range(256)])
-    return levels, levels.point([0] + [255] * 255)
+    return tile
 
 
 def _curve(

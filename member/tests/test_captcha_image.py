@@ -258,3 +258,36 @@ def test_warp_bends_straight_strokes_smoothly(vertical: bool) -> None:
         if abs(middle - (centres[0] + centres[-1]) / 2) > 1:
             curved += 1
     assert curved >= 7
+
+
+def test_glyph_levels_and_mask_agree() -> None:
+    levels, mask = captcha_image._glyph_levels(FONT, "8", 78, 17)
+
+    assert levels.size == mask.size
+    # Cropped to its coverage, whose faintest rim stays below the first level.
+    left, top, right, bottom = levels.getbbox() or (0, 0, 0, 0)
+    assert max(left, top, levels.width - right, levels.height - bottom) <= 2
+    assert set(levels.tobytes()) == {0, 1, 2, 3}
+    assert all(
+        (level > 0) == (value == 255) and value in (0, 255)
+        for level, value in zip(levels.tobytes(), mask.tobytes(), strict=True)
+    )
+
+
+def test_a_glyph_cache_miss_turns_the_cached_upright_glyph() -> None:
+    captcha_image._glyph_levels.cache_clear()
+    captcha_image._upright_glyph.cache_clear()
+    render("A3F7C", seed=5)
+    drawn = captcha_image._upright_glyph.cache_info().misses
+
+    before = captcha_image._upright_glyph.cache_info()
+
+    captcha_image._glyph_levels.cache_clear()
+    render("A3F7C", seed=6)
+    after = captcha_image._upright_glyph.cache_info()
+
+    assert captcha_image._glyph_levels.cache_info().misses == 5
+    # Every miss starts from the upright glyph, and one already drawn at that size is reused.
+    assert (after.hits + after.misses) - (before.hits + before.misses) == 5
+    assert after.hits > before.hits
+    assert after.misses - drawn < 5
