@@ -275,13 +275,13 @@ def _glyph_levels(
     wherever the level is not 0. Cached: callers must not change them.
 
     A new process fills this cache as it draws (some 1,500 entries for hex answers), so a miss
-    must be cheap: the upright glyph comes from its own small cache; bilinear rather than
-    bicubic rotation halves the cost (the coverage is cut into three levels anyway, and the
-    shapes come out the same); and the levels and mask are byte translations rather than
-    ``Image.point``, which rounds its 256-entry table in Python on every call.
+    must be cheap: the upright glyph comes from its own small cache, and the levels and mask
+    are byte translations rather than ``Image.point``, which rounds its 256-entry table in
+    Python on every call. The turn stays bicubic although bilinear costs half as much (49
+    against 105 us): Tesseract read 5 of 1,000 captchas with bilinear glyphs, none with these.
     """
     tile = _upright_glyph(font_path, char, size)
-    tile = tile.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
+    tile = tile.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
     bbox = tile.getbbox()
     tile = tile.crop(bbox) if bbox else tile
     data = tile.tobytes()
