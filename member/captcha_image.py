@@ -354,16 +354,19 @@ def _curve(
     # Offsets along the normal, so the band keeps its width where the curve is steep and
     # stretches meet along a clean perpendicular cut; the margin adds 1 px for the faint edge.
     turn = math.tau / wavelength
-    centre = width / 2
+    base = mid - slope * width / 2
+    swing = amplitude * turn
+    outer = half + 1
+    sin, cos, hypot = math.sin, math.cos, math.hypot
     margin_upper, margin_lower, body_upper, body_lower = [], [], [], []
     for x in xs:
         angle = turn * x + phase
-        y = mid + slope * (x - centre) + amplitude * math.sin(angle)
-        dy = slope + amplitude * turn * math.cos(angle)
-        ny = 1.0 / math.hypot(1.0, dy)
+        y = base + slope * x + amplitude * sin(angle)
+        dy = slope + swing * cos(angle)
+        ny = 1.0 / hypot(1.0, dy)
         nx = dy * ny
-        margin_upper.append((x + nx * (half + 1), y - ny * (half + 1)))
-        margin_lower.append((x - nx * (half + 1), y + ny * (half + 1)))
+        margin_upper.append((x + nx * outer, y - ny * outer))
+        margin_lower.append((x - nx * outer, y + ny * outer))
         body_upper.append((x + nx * half, y - ny * half))
         body_lower.append((x - nx * half, y + ny * half))
     return [
