@@ -20,12 +20,14 @@ The image is drawn as palette indices from the start, never as RGB: every colour
 (pale background shades, each ink at a few anti-aliasing levels) is known before drawing, so
 one-band operations do all the work and the PNG is a small palette image. Rotated glyphs come from
 a bounded cache keyed by character, size step and whole degree, which leaves the drawing a handful
-of pastes, two polylines and one mesh transform.
+of pastes, two curves' polygons, an affine transform per warp cell, and an Up-filtered PNG.
 
 Tesseract (``--psm 7``, hex whitelist) read 87% of 500 seed-style plain red captchas exactly and
 none of these, with or without a median filter and threshold first (``python -m bench.ocr``).
-``python -m bench.render`` times the drawing: about 1.3 ms median once the glyph cache is warm
-(the RGB drawing before it, 7.9 ms in the same run) for a PNG of about 6 KB (was 29 KB).
+``python -m bench.render`` times the drawing once the glyph cache is warm: about 0.65 ms median,
+seeded or as the site calls it (0.8 and 0.9 ms before the changes of issue 9; the RGB drawing
+before those, 7.9 ms), for a PNG of about 4 KB (29 KB for the RGB one). A fresh process's first
+200 images, which fill the glyph cache, take a median of about 1.3 ms (2.4 ms before).
 """
 
 from __future__ import annotations
@@ -433,6 +435,10 @@ def _background(
     The background shades run through three pale colours, so a smooth field of indices is a
     soft blend of varied pale colours: a gradient across the image, mottled by coarse noise. The
     inks follow, each at every anti-aliasing level blended over the middle shade.
+
+    Drawn afresh for each image, though a window cut from one fixed, larger field would cost
+    40 us less: with that, Tesseract read 7 of 1,000 captchas (``bench.ocr``, two seeds), with
+    this none. The field matters to OCR more than its mildness suggests.
     """
 
     def pale() -> bytes:
