@@ -291,3 +291,11 @@ def test_a_glyph_cache_miss_turns_the_cached_upright_glyph() -> None:
     assert (after.hits + after.misses) - (before.hits + before.misses) == 5
     assert after.hits > before.hits
     assert after.misses - drawn < 5
+
+
+@pytest.mark.parametrize(("width", "height"), [(1, 1), (5, 20), (20, 1)])
+def test_images_smaller_than_the_warp_grid_render(width: int, height: int) -> None:
+    # Fewer pixels than grid cells leaves some cells empty; they are skipped, not divided by.
+    image = Image.open(io.BytesIO(render("A", width=width, height=height, scale=1)))
+
+    assert image.size == (width, height)
