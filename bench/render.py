@@ -4,6 +4,11 @@ Renders the same random answers (5 distinct characters of ``0-9A-F``) with the p
 ``render_png`` at the size the site serves (150x50 CSS px at 2x) and, for reference, the seed's
 plain red text, one image at a time in this process. The first images fill the renderer's glyph
 cache; ``--warm-up`` renders that many before timing, as a running server has done.
+
+``render_png`` is timed twice: with a seeded ``random.Random`` (repeatable) and as the site calls
+it, ``rng=None``, which draws a fresh seed per image. A fresh process then times its first
+``--cold`` images on that production path, as a new server worker draws them: its glyph cache
+starts empty.
 Target (issue 9): a median of at most 1 ms and a PNG of at most 10 KB for ``render_png``.
 """
 
@@ -13,14 +18,25 @@ import argparse
 import dataclasses
 import random
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Sequence
 
-from bench.ocr import ALPHABET, LENGTH, RENDERERS
+from bench.ocr import ALPHABET, FONT_PATH, LENGTH, RENDERERS, Renderer
+from member.captcha_image import render_png
 
 TARGET_MS = 1.0
 TARGET_KB = 10.0
+
+
+def render_production(text: str, rng: random.Random) -> bytes:
+    """The project's captcha exactly as the site asks for it: no rng, so a fresh seed per image."""
+    del rng  # the production path seeds itself
+    return render_png(text, width=150, height=50, scale=2, font_path=FONT_PATH)
+
+
+PRODUCTION = Renderer("render_png, production path (rng=None)", render_production, 50)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,11 +49,17 @@ class Row:
     median_kb: float
 
 
+def answers_for(count: int, seed: int) -> list[str]:
+    """``count`` repeatable answers of the form the site draws."""
+    return ["".join(random.Random(seed + i).sample(ALPHABET, LENGTH)) for i in range(count)]
+
+
 def run(*, count: int, seed: int, warm_up: int) -> list[Row]:
     """Time ``count`` renders per renderer after ``warm_up`` untimed ones."""
-    answers = ["".join(random.Random(seed + i).sample(ALPHABET, LENGTH)) for i in range(count)]
+    answers = answers_for(count, seed)
     rows = []
-    for renderer in RENDERERS:
+    ours, *others = RENDERERS
+    for renderer in (ours, PRODUCTION, *others):
         for i in range(warm_up):
             renderer.render(answers[i % count], random.Random(-1 - i))
         times, sizes = [], []
@@ -58,6 +80,27 @@ def run(*, count: int, seed: int, warm_up: int) -> list[Row]:
             )
         )
     return rows
+
+
+def cold_times(count: int, seed: int) -> list[float]:
+    """Seconds for each of this process's first ``count`` production-path images."""
+    times = []
+    for answer in answers_for(count, seed + 1_000_003):  # answers no warm-up has seen
+        started = time.perf_counter()
+        render_png(answer, width=150, height=50, scale=2, font_path=FONT_PATH)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def cold_in_fresh_process(count: int, seed: int) -> list[float]:
+    """``cold_times`` measured in a new interpreter, whose glyph cache starts empty."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.render", "--cold-only", str(count), "--seed", str(seed)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [float(line) for line in out.split()]
 
 
 def table(rows: Sequence[Row]) -> str:
@@ -84,15 +127,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--warm-up", type=int, default=2000, help="untimed images first, to fill caches (2000)"
     )
+    parser.add_argument(
+        "--cold", type=int, default=200, help="first images timed in a fresh process (200)"
+    )
+    # Internal: the fresh process of --cold prints its times, one per line, and exits.
+    parser.add_argument("--cold-only", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.count < 1 or args.warm_up < 0:
-        parser.error("--count must be positive and --warm-up not negative")
+    if args.cold_only > 0:
+        print("\n".join(repr(t) for t in cold_times(args.cold_only, args.seed)))
+        return 0
+    if args.count < 1 or args.warm_up < 0 or args.cold < 1:
+        parser.error("--count and --cold must be positive and --warm-up not negative")
 
+    cold = cold_in_fresh_process(args.cold, args.seed)
     rows = run(count=args.count, seed=args.seed, warm_up=args.warm_up)
-    ours = rows[0]
-    met = ours.median_ms <= TARGET_MS and ours.median_kb <= TARGET_KB
+    seeded, production = rows[0], rows[1]
+    met = max(seeded.median_ms, production.median_ms) <= TARGET_MS and (
+        seeded.median_kb <= TARGET_KB
+    )
     print("Captcha drawing, one image at a time, 150x50 CSS px\n")
     print(table(rows))
+    print(
+        f"\nfresh process, production path, first {len(cold)} images: median "
+        f"{statistics.median(cold) * 1000:.2f} ms, mean {statistics.fmean(cold) * 1000:.2f} ms "
+        "(glyph cache filling)"
+    )
     print(
         f"\ntarget: render_png median at most {TARGET_MS:g} ms and PNG at most {TARGET_KB:g} KB: "
         f"{'met' if met else 'NOT met'} (timings depend on the machine and its load)"

@@ -20,12 +20,14 @@ The image is drawn as palette indices from the start, never as RGB: every colour
 (pale background shades, each ink at a few anti-aliasing levels) is known before drawing, so
 one-band operations do all the work and the PNG is a small palette image. Rotated glyphs come from
 a bounded cache keyed by character, size step and whole degree, which leaves the drawing a handful
-of pastes, two polylines and one mesh transform.
+of pastes, two curves' polygons, an affine transform per warp cell, and an Up-filtered PNG.
 
 Tesseract (``--psm 7``, hex whitelist) read 87% of 500 seed-style plain red captchas exactly and
 none of these, with or without a median filter and threshold first (``python -m bench.ocr``).
-``python -m bench.render`` times the drawing: about 1.3 ms median once the glyph cache is warm
-(the RGB drawing before it, 7.9 ms in the same run) for a PNG of about 6 KB (was 29 KB).
+``python -m bench.render`` times the drawing once the glyph cache is warm: about 0.65 ms median,
+seeded or as the site calls it (0.8 and 0.9 ms before the changes of issue 9; the RGB drawing
+before those, 7.9 ms), for a PNG of about 4 KB (29 KB for the RGB one). A fresh process's first
+200 images, which fill the glyph cache, take a median of about 1.3 ms (2.4 ms before).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import functools
 import itertools
 import math
 import random
+import secrets
 import struct
 import zlib
 
@@ -90,7 +93,7 @@ _CURVE_WAVELENGTH = (0.5, 1.1)
 _CURVE_VERTICES_PER_HEIGHT = 8
 # Vertical warp amplitude as a share of the image height.
 _WARP_Y_RANGE = (0.04, 0.08)
-# Mesh cells of the warp: the cost of a mesh transform is mostly per pixel, so cells are cheap;
+# Grid cells of the warp: each is one affine transform and one paste, a few microseconds each;
 # this many make the piecewise-linear bend of the shortest waves look smooth.
 _MESH_COLUMNS = 6
 _MESH_ROWS = 2
@@ -101,6 +104,9 @@ _BACKGROUND_SHADES = 32
 # Opacity of each ink level over the background, and the mask value from which a glyph pixel
 # takes that level; fainter mask pixels leave whatever lies below.
 _INK_LEVELS = ((0.45, 80), (0.75, 160), (1.0, 220))
+# Glyph coverage to ink level, and to the paste mask (255 from the faintest level up).
+_LEVEL_TABLE = bytes(sum(value >= cut for _, cut in _INK_LEVELS) for value in range(256))
+_MASK_TABLE = bytes(255 if value >= _INK_LEVELS[0][1] else 0 for value in range(256))
 _MAX_INKS = (256 - _BACKGROUND_SHADES) // len(_INK_LEVELS)
 # Side of a background mottle cell, as a share of the image height.
 _MOTTLE_CELL = 0.12
@@ -109,6 +115,8 @@ _MOTTLE_CELL = 0.12
 _MOTTLE_SHADES = 8
 _GRADIENT_TABLE = bytes(b % (_BACKGROUND_SHADES - _MOTTLE_SHADES + 1) for b in range(256))
 _MOTTLE_TABLE = bytes(b % _MOTTLE_SHADES for b in range(256))
+# PNG row filter type 2, "Up".
+_PNG_FILTER_UP = 2
 
 
 @functools.lru_cache(maxsize=64)
@@ -132,8 +140,8 @@ def render_png(
     ``width`` x ``height`` CSS pixels so high-density screens get a crisp image. ``text`` is 1 or
     more characters (designed for 1..12 alphanumerics; the font shrinks so they fit the width).
     ``font_path`` is any font file Pillow's FreeType loader reads. Randomness comes only from
-    ``rng`` (default: a fresh ``random.SystemRandom``), so equal seeds give equal bytes, whatever
-    the glyph cache holds. The PNG is a palette image.
+    ``rng`` (default: a generator seeded from ``secrets`` for this image alone), so equal seeds
+    give equal bytes, whatever the glyph cache holds. The PNG is a palette image.
 
     Raises ``ValueError`` for empty text or a non-positive size or scale.
     """
@@ -141,7 +149,13 @@ def render_png(
         raise ValueError("captcha text must not be empty")
     if width < 1 or height < 1 or scale < 1:
         raise ValueError("width, height and scale must be positive")
-    rng = rng if rng is not None else random.SystemRandom()
+    if rng is None:
+        # A fast Mersenne Twister seeded per image from the OS's CSPRNG, not SystemRandom: that
+        # made each of the image's ~120 random calls an os.urandom system call. These numbers only
+        # bend and colour the picture; the answer itself is drawn elsewhere with ``secrets``. They
+        # need to be unpredictable, which a 256-bit secret seed gives, and a fresh generator per
+        # image exposes no state from one image to the next.
+        rng = random.Random(secrets.randbits(256))  # noqa: S311 (reasoned above)
     size = (width * scale, height * scale)
 
     # Past _MAX_INKS characters the inks repeat; neighbours still differ.
@@ -176,7 +190,7 @@ def render_png(
         layer.paste(indices, box, mask)
     layer = _warp(layer, rng)
 
-    background, palette = _background(size, colours, rng)
+    background, palette = _background((width, height), scale, colours, rng)
     # Every ink index is above every background index: the lighter of the two is the ink where
     # the layer has any, and the background elsewhere.
     image = ImageChops.lighter(background, layer)
@@ -261,7 +275,27 @@ def _glyph_levels(
     Two ``L`` images: the ink levels, 0 where the glyph leaves the pixel alone, then 1 for its
     faintest anti-aliased edge up to ``len(_INK_LEVELS)`` for full ink; and the paste mask, 255
     wherever the level is not 0. Cached: callers must not change them.
+
+    A new process fills this cache as it draws (some 1,500 entries for hex answers), so a miss
+    must be cheap: the upright glyph comes from its own small cache, and the levels and mask
+    are byte translations rather than ``Image.point``, which rounds its 256-entry table in
+    Python on every call. The turn stays bicubic although bilinear costs half as much (49
+    against 105 us): Tesseract read 5 of 1,000 captchas with bilinear glyphs, none with these.
     """
+    tile = _upright_glyph(font_path, char, size)
+    tile = tile.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
+    bbox = tile.getbbox()
+    tile = tile.crop(bbox) if bbox else tile
+    data = tile.tobytes()
+    return (
+        Image.frombytes("L", tile.size, data.translate(_LEVEL_TABLE)),
+        Image.frombytes("L", tile.size, data.translate(_MASK_TABLE)),
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _upright_glyph(font_path: str, char: str, size: int) -> Image.Image:
+    """One character at ``size`` px, upright, as an ``L`` coverage image; cached, read-only."""
     font = _font(font_path, size)
     # A stroke outline thickens the font's light strokes: at 1x they would be 1-2 px, break up
     # under the warp, and look no bolder than the curves behind them.
@@ -271,11 +305,7 @@ def _glyph_levels(
     ImageDraw.Draw(tile).text(
         (-left, -top), char, font=font, fill=255, stroke_width=stroke, stroke_fill=255
     )
-    tile = tile.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
-    bbox = tile.getbbox()
-    tile = tile.crop(bbox) if bbox else tile
-    levels = tile.point([sum(value >= cut for _, cut in _INK_LEVELS) for value in range(256)])
-    return levels, levels.point([0] + [255] * 255)
+    return tile
 
 
 def _curve(
@@ -303,43 +333,65 @@ def _curve(
     start = rng.uniform(0.0, 0.25) * width
     end = rng.uniform(0.75, 1.0) * width
 
-    def outlines(xs: list[float]) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
-        """The band either side of the centre line as a polygon, with and without the margin."""
-        margin_upper, margin_lower, body_upper, body_lower = [], [], [], []
-        for x in xs:
-            angle = math.tau * x / wavelength + phase
-            y = mid + slope * (x - width / 2) + amplitude * math.sin(angle)
-            dy = slope + amplitude * math.tau / wavelength * math.cos(angle)
-            # Offsets along the normal, so the band keeps its width where the curve is steep
-            # and stretches meet along a clean perpendicular cut.
-            nx, ny = dy / math.hypot(1.0, dy), 1.0 / math.hypot(1.0, dy)
-            margin_upper.append((x + nx * (half + 1), y - ny * (half + 1)))
-            margin_lower.append((x - nx * (half + 1), y + ny * (half + 1)))
-            body_upper.append((x + nx * half, y - ny * half))
-            body_lower.append((x - nx * half, y + ny * half))
-        return margin_upper + margin_lower[::-1], body_upper + body_lower[::-1]
-
     # Hues step by the golden ratio, so next-door characters differ the most in hue.
     shift = rng.choice((1, -1)) if len(inks) > 1 else 0
     neighbours = inks[shift:] + inks[:shift]
+
+    # The vertices of the whole curve, every stretch's ends among them, so each vertex is
+    # computed once and each stretch takes a slice: (ink, first vertex, last vertex) each.
     spacing = height / _CURVE_VERTICES_PER_HEIGHT
-    stretches = []
+    xs: list[float] = []
+    spans = []
     for ink, (left, right) in zip(neighbours, itertools.pairwise(bounds), strict=True):
         left, right = max(left, start), min(right, end)
         if right <= left:
             continue
         steps = max(1, math.ceil((right - left) / spacing))
-        xs = [left + (right - left) * k / steps for k in range(steps + 1)]
-        stretches.append((ink, *outlines(xs)))
-    return stretches
+        if not xs or xs[-1] != left:
+            xs.append(left)
+        first = len(xs) - 1
+        xs += [left + (right - left) * k / steps for k in range(1, steps + 1)]
+        spans.append((ink, first, len(xs)))
+
+    # Offsets along the normal, so the band keeps its width where the curve is steep and
+    # stretches meet along a clean perpendicular cut; the margin adds 1 px for the faint edge.
+    turn = math.tau / wavelength
+    base = mid - slope * width / 2
+    swing = amplitude * turn
+    outer = half + 1
+    sin, cos, hypot = math.sin, math.cos, math.hypot
+    margin_upper, margin_lower, body_upper, body_lower = [], [], [], []
+    for x in xs:
+        angle = turn * x + phase
+        y = base + slope * x + amplitude * sin(angle)
+        dy = slope + swing * cos(angle)
+        ny = 1.0 / hypot(1.0, dy)
+        nx = dy * ny
+        margin_upper.append((x + nx * outer, y - ny * outer))
+        margin_lower.append((x - nx * outer, y + ny * outer))
+        body_upper.append((x + nx * half, y - ny * half))
+        body_lower.append((x - nx * half, y + ny * half))
+    return [
+        (
+            ink,
+            margin_upper[a:b] + margin_lower[a:b][::-1],
+            body_upper[a:b] + body_lower[a:b][::-1],
+        )
+        for ink, a, b in spans
+    ]
 
 
 def _warp(layer: Image.Image, rng: random.Random) -> Image.Image:
-    """Bend the layer along two sine waves, one per axis, with one mesh transform.
+    """Bend the layer along two sine waves, one per axis, piecewise linearly over a grid.
 
-    Displacements are computed at shared cell corners, so neighbouring cells stay continuous.
-    Nearest-neighbour sampling: the layer holds palette indices, which must not be blended; the
-    glyphs' anti-aliased edges are levels of their own. Pixels pulled from outside come back 0.
+    Each point moves sideways by a sine of its height and up or down by a sine of its x, both
+    interpolated linearly between grid lines. Since the sideways shift depends on y alone and
+    the vertical one on x alone, the map is affine inside each cell (a shear each way), and
+    cells agree along their shared edges, so the bend stays continuous. Pillow's affine
+    transform has a fixed-point fast path that a mesh of quads lacks: an affine transform and a
+    paste per cell cost about two thirds of the same mesh. Nearest-neighbour sampling: the layer
+    holds palette indices, which must not be blended; the glyphs' anti-aliased edges are levels
+    of their own. Pixels pulled from outside come back 0.
     """
     width, height = layer.size
     dx_amp = height * rng.uniform(0.03, 0.06)
@@ -349,36 +401,44 @@ def _warp(layer: Image.Image, rng: random.Random) -> Image.Image:
     dx_ph = rng.uniform(0, math.tau)
     dy_ph = rng.uniform(0, math.tau)
 
-    xs = [width * i / _MESH_COLUMNS for i in range(_MESH_COLUMNS + 1)]
-    ys = [height * j / _MESH_ROWS for j in range(_MESH_ROWS + 1)]
-    source = {
-        (i, j): (
-            x + dx_amp * math.sin(math.tau * y / dx_wl + dx_ph),
-            y + dy_amp * math.sin(math.tau * x / dy_wl + dy_ph),
-        )
-        for i, x in enumerate(xs)
-        for j, y in enumerate(ys)
-    }
-    mesh = [
-        (
-            (round(xs[i]), round(ys[j]), round(xs[i + 1]), round(ys[j + 1])),
-            # Quad corner order is Pillow's: upper left, lower left, lower right, upper right.
-            (*source[i, j], *source[i, j + 1], *source[i + 1, j + 1], *source[i + 1, j]),
-        )
-        for i in range(_MESH_COLUMNS)
-        for j in range(_MESH_ROWS)
-    ]
-    return layer.transform(layer.size, Image.Transform.MESH, mesh, Image.Resampling.NEAREST)
+    xs = [round(width * i / _MESH_COLUMNS) for i in range(_MESH_COLUMNS + 1)]
+    ys = [round(height * j / _MESH_ROWS) for j in range(_MESH_ROWS + 1)]
+    # Where each grid line samples from: sideways shift per row line, vertical per column line.
+    shift_x = [dx_amp * math.sin(math.tau * y / dx_wl + dx_ph) for y in ys]
+    shift_y = [dy_amp * math.sin(math.tau * x / dy_wl + dy_ph) for x in xs]
+    warped = Image.new("L", layer.size, 0)
+    for left, right, up, down in zip(xs, xs[1:], shift_y, shift_y[1:], strict=False):
+        if right == left:
+            continue
+        tilt = (down - up) / (right - left)
+        for top, bottom, before, after in zip(ys, ys[1:], shift_x, shift_x[1:], strict=False):
+            if bottom == top:
+                continue
+            shear = (after - before) / (bottom - top)
+            # Output pixel (u, v) of the cell samples the layer at
+            # (left + u + before + shear * v, top + v + up + tilt * u).
+            cell = layer.transform(
+                (right - left, bottom - top),
+                Image.Transform.AFFINE,
+                (1.0, shear, left + before, tilt, 1.0, top + up),
+                Image.Resampling.NEAREST,
+            )
+            warped.paste(cell, (left, top))
+    return warped
 
 
 def _background(
-    size: tuple[int, int], colours: list[tuple[int, int, int]], rng: random.Random
+    size: tuple[int, int], scale: int, colours: list[tuple[int, int, int]], rng: random.Random
 ) -> tuple[Image.Image, list[int]]:
-    """A mottled ``L`` image of background indices, and the palette of the whole image.
+    """A mottled ``L`` image of background indices, ``scale`` times ``size``, and the palette.
 
     The background shades run through three pale colours, so a smooth field of indices is a
     soft blend of varied pale colours: a gradient across the image, mottled by coarse noise. The
     inks follow, each at every anti-aliasing level blended over the middle shade.
+
+    Drawn afresh for each image, though a window cut from one fixed, larger field would cost
+    40 us less: with that, Tesseract read 7 of 1,000 captchas (``bench.ocr``, two seeds), with
+    this none. The field matters to OCR more than its mildness suggests.
     """
 
     def pale() -> bytes:
@@ -388,13 +448,12 @@ def _background(
     stops = Image.frombytes("RGB", (3, 1), pale() + pale() + pale())
     shades = stops.resize((_BACKGROUND_SHADES, 1), Image.Resampling.BILINEAR).tobytes()
     paper = shades[_BACKGROUND_SHADES // 2 * 3 :][:3]
-    palette = list(shades)
-    for colour in colours:
-        for opacity, _ in _INK_LEVELS:
-            palette += [
-                round(ink * opacity + under * (1 - opacity))
-                for ink, under in zip(colour, paper, strict=True)
-            ]
+    palette = list(shades) + [
+        round(under + (ink - under) * opacity)
+        for colour in colours
+        for opacity, _ in _INK_LEVELS
+        for ink, under in zip(colour, paper, strict=True)
+    ]
 
     # Coarse noise, upsampled: a gentle texture that compresses far better than per-pixel noise.
     width, height = size
@@ -405,28 +464,44 @@ def _background(
         "L", coarse, rng.randbytes(coarse[0] * coarse[1]).translate(_MOTTLE_TABLE)
     )
     field = ImageChops.add(corners.resize(coarse, Image.Resampling.BILINEAR), mottle)
-    return field.resize(size, Image.Resampling.BILINEAR), palette
+    field = field.resize(size, Image.Resampling.BILINEAR)
+    # Smoothed at the display size, then each pixel repeated scale x scale: neighbouring shades
+    # differ by a step too small to see, so the blocks are invisible, yet the bilinear pass has
+    # a quarter of the pixels at 2x, and every other row repeats the one above, which the PNG's
+    # Up filter turns into zeros.
+    if scale > 1:
+        field = field.resize((width * scale, height * scale), Image.Resampling.NEAREST)
+    return field, palette
 
 
 def _palette_png(indices: Image.Image, palette: list[int]) -> bytes:
     """Encode an ``L`` image of palette indices as an 8-bit palette PNG.
 
     Written here rather than by Pillow's PNG plugin, whose Python bookkeeping costs about as much
-    as the compression itself at this size. Every row gets filter type 0 (none), as PNG advises
-    for palette images; zlib level 1, since higher levels save a few hundred bytes at two to
-    three times the CPU.
+    as the compression itself at this size. Every row gets filter type 2 (Up: each byte minus the
+    one above it), computed for the whole image in one subtraction. The smooth background repeats
+    from row to row, so the filtered rows are mostly runs of zeros: zlib's run-length strategy
+    codes them fast and small (4.0 KB against 5.4 KB unfiltered at level 1, in about half the
+    time). It only matches the previous byte, so it needs no hash chains; memory level 7 was as
+    fast as 8 or 9 with smaller buffers (lower levels cut the symbols into more, slower blocks),
+    and a 32 KB window holds the whole image, so zlib never slides it (smaller ones were slower).
     """
     width, height = indices.size
-    # A zero column on the left puts each row's filter byte in place.
-    rows = Image.new("L", (width + 1, height), 0)
-    rows.paste(indices, (1, 0))
+    # Zero-padded one column to the left (where each row's filter byte goes) and, for the row
+    # above, one row down: PNG reads the row above the first as zeros too.
+    rows = indices.crop((-1, 0, width, height))
+    above = indices.crop((-1, -1, width, height - 1))
+    filtered = ImageChops.subtract_modulo(rows, above)
+    filtered.paste(_PNG_FILTER_UP, (0, 0, 1, height))
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 15, 7, zlib.Z_RLE)
+    data = compressor.compress(filtered.tobytes()) + compressor.flush()
     header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)  # 8-bit, palette colour
     return b"".join(
         (
             b"\x89PNG\r\n\x1a\n",
             _png_chunk(b"IHDR", header),
             _png_chunk(b"PLTE", bytes(palette)),
-            _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)),
+            _png_chunk(b"IDAT", data),
             _png_chunk(b"IEND", b""),
         )
     )

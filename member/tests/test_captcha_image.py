@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import colorsys
 import io
+import itertools
 import random
 import string
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -160,3 +163,139 @@ def test_any_alphanumeric_text_renders(text: str, seed: int) -> None:
 def test_rejects_empty_text_and_non_positive_sizes(text: str, size: dict[str, int]) -> None:
     with pytest.raises(ValueError):
         render(text, **size)
+
+
+def test_without_rng_the_only_randomness_is_a_fresh_secret_seed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drawn: list[int] = []
+
+    def randbits(bits: int) -> int:
+        drawn.append(bits)
+        return 12345
+
+    monkeypatch.setattr(captcha_image.secrets, "randbits", randbits)
+    monkeypatch.setattr(random, "SystemRandom", None)  # no per-call system randomness either
+
+    # One seed per image, of at least 128 bits, and nothing else random: a fixed seed gives
+    # fixed bytes, the same as passing a generator seeded with it.
+    assert render(seed=None) == render(seed=None) == render(seed=12345)
+    assert len(drawn) == 2
+    assert min(drawn) >= 128
+
+
+def idat_rows(png: bytes, width: int) -> list[bytes]:
+    """The decompressed scanlines of a PNG with one byte per pixel, filter byte first."""
+    pos, data = len(PNG_SIGNATURE), b""
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        if png[pos + 4 : pos + 8] == b"IDAT":
+            data += png[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+    raw = zlib.decompress(data)
+    return [raw[i : i + width + 1] for i in range(0, len(raw), width + 1)]
+
+
+@pytest.mark.parametrize("kind", ["smooth", "noise", "one_row", "one_column"])
+def test_palette_png_decodes_to_exactly_the_indices_drawn(kind: str) -> None:
+    rng = random.Random(kind)
+    size = {"one_row": (37, 1), "one_column": (1, 23)}.get(kind, (120, 40))
+    if kind == "smooth":
+        indices = Image.linear_gradient("L").resize(size).point(lambda v: v // 8)
+        indices.paste(200, (30, 10, 50, 30))  # ink on top, as in a captcha
+    else:
+        indices = Image.frombytes("L", size, rng.randbytes(size[0] * size[1]))
+    palette = list(rng.randbytes(3 * 256))
+
+    png = captcha_image._palette_png(indices, palette)
+    decoded = Image.open(io.BytesIO(png))
+    decoded.load()
+
+    assert decoded.mode == "P"
+    assert decoded.size == size
+    assert decoded.tobytes() == indices.tobytes()
+    assert decoded.getpalette() == palette
+    # Every row is Up-filtered (type 2): the decoder had to undo the filter to get here.
+    assert {row[0] for row in idat_rows(png, size[0])} == {2}
+
+
+def test_up_filter_makes_the_background_mostly_zeros() -> None:
+    png = render()
+    rows = idat_rows(png, 300)
+
+    assert len(rows) == 100
+    filtered = b"".join(row[1:] for row in rows[1:])
+    # The background repeats down the image; only edges of ink differ from the row above.
+    assert filtered.count(0) > 0.7 * len(filtered)
+
+
+def line_centres(image: Image.Image, *, vertical: bool) -> list[float]:
+    """Per row (vertical line) or column (horizontal line): the mean position of its ink."""
+    image = image if vertical else image.transpose(Image.Transpose.TRANSPOSE)
+    data, width = image.tobytes(), image.width
+    centres = []
+    for y in range(image.height):
+        row = data[y * width : (y + 1) * width]
+        inked = [x for x, value in enumerate(row) if value]
+        if inked:
+            centres.append(sum(inked) / len(inked))
+    return centres
+
+
+@pytest.mark.parametrize("vertical", [True, False])
+def test_warp_bends_straight_strokes_smoothly(vertical: bool) -> None:
+    layer = Image.new("L", (300, 100), 0)
+    layer.paste(200, (148, 0, 152, 100) if vertical else (0, 48, 300, 52))
+    curved = 0
+    for seed in range(10):
+        centres = line_centres(captcha_image._warp(layer, random.Random(seed)), vertical=vertical)
+
+        # Continuous: the stroke is never cut, and it never jumps by more than a pixel or two.
+        assert len(centres) >= (90 if vertical else 270)
+        assert max(abs(a - b) for a, b in itertools.pairwise(centres)) <= 2
+        # Bent, not just moved or sheared: the middle leaves the chord between the ends.
+        middle = centres[len(centres) // 2]
+        if abs(middle - (centres[0] + centres[-1]) / 2) > 1:
+            curved += 1
+    assert curved >= 7
+
+
+def test_glyph_levels_and_mask_agree() -> None:
+    levels, mask = captcha_image._glyph_levels(FONT, "8", 78, 17)
+
+    assert levels.size == mask.size
+    # Cropped to its coverage, whose faintest rim stays below the first level.
+    left, top, right, bottom = levels.getbbox() or (0, 0, 0, 0)
+    assert max(left, top, levels.width - right, levels.height - bottom) <= 2
+    assert set(levels.tobytes()) == {0, 1, 2, 3}
+    assert all(
+        (level > 0) == (value == 255) and value in (0, 255)
+        for level, value in zip(levels.tobytes(), mask.tobytes(), strict=True)
+    )
+
+
+def test_a_glyph_cache_miss_turns_the_cached_upright_glyph() -> None:
+    captcha_image._glyph_levels.cache_clear()
+    captcha_image._upright_glyph.cache_clear()
+    render("A3F7C", seed=5)
+    drawn = captcha_image._upright_glyph.cache_info().misses
+
+    before = captcha_image._upright_glyph.cache_info()
+
+    captcha_image._glyph_levels.cache_clear()
+    render("A3F7C", seed=6)
+    after = captcha_image._upright_glyph.cache_info()
+
+    assert captcha_image._glyph_levels.cache_info().misses == 5
+    # Every miss starts from the upright glyph, and one already drawn at that size is reused.
+    assert (after.hits + after.misses) - (before.hits + before.misses) == 5
+    assert after.hits > before.hits
+    assert after.misses - drawn < 5
+
+
+@pytest.mark.parametrize(("width", "height"), [(1, 1), (5, 20), (20, 1)])
+def test_images_smaller_than_the_warp_grid_render(width: int, height: int) -> None:
+    # Fewer pixels than grid cells leaves some cells empty; they are skipped, not divided by.
+    image = Image.open(io.BytesIO(render("A", width=width, height=height, scale=1)))
+
+    assert image.size == (width, height)
