@@ -80,7 +80,7 @@ if DEBUG:
 MIDDLEWARE = [
     # Outermost, so every response gets their headers: static files, the 400 for an unknown Host
     # (raised inside CommonMiddleware), 403, 404, 405, 429 and 500 pages alike.
-    "csp.middleware.CSPMiddleware",
+    "member.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "member.middleware.ErrorsNeverCachedMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -10,8 +10,11 @@ from unittest import mock
 import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.models import Session
 from django.db import connection, transaction
+from django.db.models.signals import post_save, pre_save
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from member.session_engines import cache, db
 
@@ -53,10 +56,37 @@ def test_a_new_session_outside_a_transaction_is_one_statement() -> None:
     session = db.SessionStore()
     session["member_captcha"] = "id"
 
+    session.set_expiry(300)
+
     with CaptureQueriesContext(connection) as queries:
         session.save()
 
     assert [query["sql"].split()[0].upper() for query in queries.captured_queries] == ["INSERT"]
+    loaded = db.SessionStore(session.session_key)
+    assert loaded["member_captcha"] == "id"
+    assert 295 < loaded.get_expiry_age() <= 300
+    row = Session.objects.get(session_key=session.session_key)
+    assert 295 < (row.expire_date - timezone.now()).total_seconds() <= 300
+
+
+def test_nothing_listens_to_session_saves() -> None:
+    """The plain INSERT of a new session skips Model.save(), so it would skip its signals."""
+    for signal in (pre_save, post_save):
+        assert not signal.has_listeners(Session)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_update_outside_a_transaction_is_one_statement() -> None:
+    session = db.SessionStore()
+    session["step"] = "one"
+    session.save()
+    session["step"] = "two"
+
+    with CaptureQueriesContext(connection) as queries:
+        session.save()
+
+    assert [query["sql"].split()[0].upper() for query in queries.captured_queries] == ["UPDATE"]
+    assert db.SessionStore(session.session_key)["step"] == "two"
 
 
 @pytest.mark.django_db(transaction=True)
