@@ -168,14 +168,21 @@ def profile(count: int) -> list[tuple[str, float]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=150, help="requests per timing")
-    parser.add_argument("--rounds", type=int, default=3)
+    # Many short alternating rounds: the machine's speed drifts, and a drift between two long
+    # blocks would pass for a middleware's share.
+    parser.add_argument("--count", type=int, default=40, help="requests per timing")
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--profiled", type=int, default=1000, help="requests under cProfile")
+    parser.add_argument(
+        "--warm-up", type=int, default=3000, help="requests first (the glyph cache fills)"
+    )
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="member-profile-") as directory:
         configure(Path(directory))
         from django.core.handlers.wsgi import WSGIHandler
 
         sql = queries_of_one_request()
+        per_request(WSGIHandler(), options.warm_up)  # a running server's state: caches filled
         print(f"SQL of one new visitor's captcha request ({len(sql)} statements):\n")
         for statement in sql:
             print(f"- `{statement[:160]}`")
@@ -185,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("\ncProfile, per request (profiling overhead inflates every figure):\n")
         print("| part | ms |\n| --- | ---: |")
-        for label, milliseconds in profile(options.count):
+        for label, milliseconds in profile(options.profiled):
             print(f"| {label} | {milliseconds:.3f} |")
 
         # Last: importing the floor's URLs replaces the drawing for the rest of this process.
