@@ -281,6 +281,22 @@ def table(results: Results) -> str:
         ),
         f"| ceiling / fastest endpoint | "
         f"{rate['ceiling'] / max(rate['ours'], rate['floor'], rate['simple-captcha']):.1f}x |",
+        "",
+        "Where our request's worker CPU goes (medians of the rows above):",
+        "",
+        "| part | CPU per response | share |",
+        "| --- | ---: | ---: |",
+        *(
+            f"| {part} | {milliseconds:.2f} ms | {milliseconds / cpu['ours']:.0%} |"
+            for part, milliseconds in [
+                ("gunicorn and the kernel, for a 3-byte answer (ceiling)", cpu["ceiling"]),
+                (
+                    "Django (middleware, view, session), sending our answer (floor - ceiling)",
+                    cpu["floor"] - cpu["ceiling"],
+                ),
+                ("drawing the image (ours - floor)", cpu["ours"] - cpu["floor"]),
+            ]
+        ),
     ]
     return "\n".join(lines)
 
