@@ -39,6 +39,7 @@ import math
 import random
 import secrets
 import struct
+import threading
 import zlib
 
 from PIL import Image, ImageChops, ImageDraw, ImageFont
@@ -493,18 +494,47 @@ def _palette_png(indices: Image.Image, palette: list[int]) -> bytes:
     above = indices.crop((-1, -1, width, height - 1))
     filtered = ImageChops.subtract_modulo(rows, above)
     filtered.paste(_PNG_FILTER_UP, (0, 0, 1, height))
-    compressor = zlib.compressobj(1, zlib.DEFLATED, 15, 7, zlib.Z_RLE)
-    data = compressor.compress(filtered.tobytes()) + compressor.flush()
     header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)  # 8-bit, palette colour
     return b"".join(
         (
             b"\x89PNG\r\n\x1a\n",
             _png_chunk(b"IHDR", header),
             _png_chunk(b"PLTE", bytes(palette)),
-            _png_chunk(b"IDAT", data),
+            _png_chunk(b"IDAT", _zlib_stream(filtered.tobytes())),
             _png_chunk(b"IEND", b""),
         )
     )
+
+
+# Each thread's deflate compressor, kept from image to image: see _zlib_stream.
+_compressors = threading.local()
+# A zlib stream's header (deflate, 32 KB window, fastest level) and an empty final deflate block
+# (fixed codes: the final-block bit, type 01 and the end-of-block code, in two bytes).
+_ZLIB_HEADER = b"\x78\x01"
+_DEFLATE_END = b"\x03\x00"
+
+
+def _zlib_stream(data: bytes) -> bytes:
+    """``data`` as a zlib stream, deflated by this thread's long-lived raw compressor.
+
+    A new compressor per image sets up its ~200 KB of state afresh each time, and in the whole
+    drawing that cost as much as half the compression: some 70 us of 0.7 ms per image, where a
+    tight loop over one image hides it. So each thread keeps one. A full flush ends each image's
+    data on a byte boundary and forgets everything before it, so an image's bytes never depend
+    on earlier images (equal seeds still give equal bytes); the zlib header, an empty final block
+    and the Adler-32 checksum make the flushed blocks a complete stream. A compressor that fails
+    part way is dropped rather than reused half-fed.
+    """
+    try:
+        compressor = _compressors.deflate
+    except AttributeError:
+        compressor = _compressors.deflate = zlib.compressobj(1, zlib.DEFLATED, -15, 7, zlib.Z_RLE)
+    try:
+        body = compressor.compress(data) + compressor.flush(zlib.Z_FULL_FLUSH)
+    except BaseException:
+        del _compressors.deflate
+        raise
+    return b"".join((_ZLIB_HEADER, body, _DEFLATE_END, struct.pack(">I", zlib.adler32(data))))
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:

@@ -11,6 +11,7 @@ import itertools
 import random
 import string
 import struct
+import threading
 import zlib
 from pathlib import Path
 
@@ -217,6 +218,33 @@ def test_palette_png_decodes_to_exactly_the_indices_drawn(kind: str) -> None:
     assert decoded.getpalette() == palette
     # Every row is Up-filtered (type 2): the decoder had to undo the filter to get here.
     assert {row[0] for row in idat_rows(png, size[0])} == {2}
+
+
+def test_zlib_stream_does_not_depend_on_earlier_images() -> None:
+    first = random.Random(1).randbytes(5000) + bytes(20000)
+    second = bytes(3000) + random.Random(2).randbytes(4000) + bytes(3000)
+
+    after_first = (captcha_image._zlib_stream(first), captcha_image._zlib_stream(second))
+    fresh: list[bytes] = []
+    thread = threading.Thread(target=lambda: fresh.append(captcha_image._zlib_stream(second)))
+    thread.start()
+    thread.join()
+
+    # A thread of its own starts with a new compressor: the same input, the same stream.
+    assert after_first[1] == fresh[0]
+    assert [zlib.decompress(stream) for stream in after_first] == [first, second]
+
+
+def test_zlib_stream_drops_a_compressor_that_failed() -> None:
+    captcha_image._zlib_stream(b"warm")
+    before = captcha_image._compressors.deflate
+
+    with pytest.raises(TypeError):
+        captcha_image._zlib_stream("not bytes")  # type: ignore[arg-type]
+
+    assert not hasattr(captcha_image._compressors, "deflate")
+    assert zlib.decompress(captcha_image._zlib_stream(b"again" * 100)) == b"again" * 100
+    assert captcha_image._compressors.deflate is not before
 
 
 def test_up_filter_makes_the_background_mostly_zeros() -> None:
