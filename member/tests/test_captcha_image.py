@@ -288,6 +288,40 @@ def test_warp_bends_straight_strokes_smoothly(vertical: bool) -> None:
     assert curved >= 7
 
 
+def test_curves_are_wide_bands_in_neighbours_inks_with_a_faint_margin() -> None:
+    layer = Image.new("L", (300, 100), 0)
+    bounds = [0.0, 60.0, 120.0, 180.0, 240.0, 300.0]
+    captcha_image._draw_curves(layer, bounds, [0, 1, 2, 3, 4], random.Random(3))
+    data = layer.tobytes()
+    faint = {captcha_image._ink_index(ink, 0) for ink in range(5)}
+    body = {captcha_image._ink_index(ink) for ink in range(5)}
+
+    assert set(data) <= {0} | faint | body
+    assert len(set(data) & body) >= 3  # a stretch per character, in neighbouring inks
+    # Both curves cross the middle of the image: every column there meets a body at least 4 px
+    # thick, and its outermost body pixels have a faint pixel beyond them.
+    for x in range(100, 200):
+        column = data[x::300]
+        inked = [y for y, value in enumerate(column) if value in body]
+        assert len(inked) >= 4
+        assert column[inked[0] - 1] in faint
+        assert column[inked[-1] + 1] in faint
+
+
+def test_curve_stretches_share_their_ends() -> None:
+    bounds = [0.0, 60.0, 120.0, 180.0, 240.0, 300.0]
+    for seed in range(20):
+        rng = random.Random(seed)
+        centre, stretches = captcha_image._curve(
+            (300, 100), bounds, [0, 1, 2, 3, 4], (0.4, 0.5), rng
+        )
+
+        # Consecutive stretches meet at a shared vertex: the curve is never cut between them.
+        assert all(a[-1] == b[0] for (_, a), (_, b) in itertools.pairwise(stretches))
+        assert [point for _, points in stretches for point in points[1:]] == centre[1:]
+        assert len({ink for ink, _ in stretches}) == len(stretches)
+
+
 def test_glyph_levels_and_mask_agree() -> None:
     levels, mask = captcha_image._glyph_levels(FONT, "8", 78, 17)
 
