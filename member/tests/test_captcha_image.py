@@ -132,6 +132,24 @@ def test_background_is_light() -> None:
     assert sum(1 for p in corners if min(p) > 170) >= 3  # a curve or dot may touch one corner
 
 
+@pytest.mark.parametrize("scale", [1, 2, 3])
+def test_background_is_smooth_cells_of_two_display_pixels(scale: int) -> None:
+    colours = [(90, 20, 20), (20, 90, 20)]
+    field, palette = captcha_image._background((150, 50), scale, colours, random.Random(scale))
+    side = 2 * scale
+    rows = [field.tobytes()[y * field.width : (y + 1) * field.width] for y in range(field.height)]
+
+    assert field.size == (150 * scale, 50 * scale)
+    # Each cell is one shade: rows repeat within a cell, and so do pixels along a row...
+    assert all(rows[y] == rows[y - y % side] for y in range(field.height))
+    assert all(len(set(row[x : x + side])) == 1 for row in rows for x in range(0, len(row), side))
+    # ...and the cells take many shades, all of them background ones.
+    shades = set(field.tobytes())
+    assert len(shades) > 8
+    assert max(shades) < captcha_image._BACKGROUND_SHADES
+    assert len(palette) == 3 * (captcha_image._BACKGROUND_SHADES + 3 * len(colours))
+
+
 def test_ink_uses_several_colours() -> None:
     image = image_of(render())
     hue_bins: dict[int, int] = {}
