@@ -8,6 +8,7 @@ from __future__ import annotations
 import colorsys
 import io
 import itertools
+import math
 import random
 import string
 import struct
@@ -326,17 +327,29 @@ def test_curves_are_wide_bands_in_neighbours_inks_with_a_faint_margin() -> None:
         assert column[inked[-1] + 1] in faint
 
 
-def test_curve_stretches_share_their_ends() -> None:
+def test_curve_stretches_share_their_ends_around_the_centre_line() -> None:
     bounds = [0.0, 60.0, 120.0, 180.0, 240.0, 300.0]
     for seed in range(20):
         rng = random.Random(seed)
         centre, stretches = captcha_image._curve(
-            (300, 100), bounds, [0, 1, 2, 3, 4], (0.4, 0.5), rng
+            (300, 100), bounds, [0, 1, 2, 3, 4], 0.06, (0.4, 0.5), rng
         )
+        outlines = [outline for _, outline in stretches]
 
-        # Consecutive stretches meet at a shared vertex: the curve is never cut between them.
-        assert all(a[-1] == b[0] for (_, a), (_, b) in itertools.pairwise(stretches))
-        assert [point for _, points in stretches for point in points[1:]] == centre[1:]
+        # Each outline is the band's upper edge left to right, then its lower edge back.
+        # Consecutive stretches meet along a shared cut: the curve is never broken between them.
+        for a, b in itertools.pairwise(outlines):
+            assert a[len(a) // 2 - 1] == b[0]
+            assert a[len(a) // 2] == b[-1]
+        # The band is centred on the centre line, which the margin line follows, 6 px across.
+        uppers = [point for outline in outlines for point in outline[: len(outline) // 2]]
+        lowers = [point for outline in outlines for point in outline[len(outline) // 2 :][::-1]]
+        pairs = dict(zip(uppers, lowers, strict=True))
+        middles = [((x0 + x1) / 2, (y0 + y1) / 2) for (x0, y0), (x1, y1) in pairs.items()]
+        assert len(middles) == len(centre)
+        for (mx, my), (cx, cy) in zip(middles, centre, strict=True):
+            assert abs(mx - cx) < 1e-9 and abs(my - cy) < 1e-9
+        assert all(abs(math.dist(upper, lower) - 6) < 1e-9 for upper, lower in pairs.items())
         assert len({ink for ink, _ in stretches}) == len(stretches)
 
 
