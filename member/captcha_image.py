@@ -20,14 +20,19 @@ The image is drawn as palette indices from the start, never as RGB: every colour
 (pale background shades, each ink at a few anti-aliasing levels) is known before drawing, so
 one-band operations do all the work and the PNG is a small palette image. Rotated glyphs come from
 a bounded cache keyed by character, size step and whole degree, which leaves the drawing a handful
-of pastes, two curves' polygons, an affine transform per warp cell, and an Up-filtered PNG.
+of pastes, a dozen polygons and lines for the curves, an affine transform per warp cell, and an
+Up-filtered PNG deflated by a compressor each thread keeps.
 
 Tesseract (``--psm 7``, hex whitelist) read 87% of 500 seed-style plain red captchas exactly and
-none of these, with or without a median filter and threshold first (``python -m bench.ocr``).
-``python -m bench.render`` times the drawing once the glyph cache is warm: about 0.65 ms median,
-seeded or as the site calls it (0.8 and 0.9 ms before the changes of issue 9; the RGB drawing
-before those, 7.9 ms), for a PNG of about 4 KB (29 KB for the RGB one). A fresh process's first
-200 images, which fill the glyph cache, take a median of about 1.3 ms (2.4 ms before).
+none of 500 of these (``python -m bench.ocr``, seed 4), with or without a median filter and
+threshold first; over 2,500 (seeds 4 to 8) it read 9 and 5, some 0.3% (6 and 6 before the
+curves' margin lines and the background's 2x2 cells).
+``python -m bench.render`` times the drawing once the glyph cache is warm: about 0.57 ms median,
+seeded or as the site calls it, against 0.68 ms, measured alternately, without the per-thread
+compressor, margin lines and background cells (0.8 and 0.9 ms before issue 9; the RGB drawing
+before those, 7.9 ms), for a PNG of about 3.7 KB (4.0 KB without; 29 KB for the RGB one). A fresh
+process's first 200 images, which fill the glyph cache, take a median of about 1.2 ms (1.3 ms
+without; 2.4 ms before issue 9).
 """
 
 from __future__ import annotations
@@ -407,6 +412,17 @@ def _warp(layer: Image.Image, rng: random.Random) -> Image.Image:
     paste per cell cost about two thirds of the same mesh. Nearest-neighbour sampling: the layer
     holds palette indices, which must not be blended; the glyphs' anti-aliased edges are levels
     of their own. Pixels pulled from outside come back 0.
+
+    Warping glyphs and curves separately, with no text layer, was measured and does not pay.
+    One QUAD transform per glyph tile bends nothing: the sideways shift depends on y alone and
+    the vertical one on x alone, so a quad through the field at a tile's four corners is exactly
+    affine; and Pillow samples a quad at some 4.4 ns a pixel against 0.6 for an affine map.
+    Bending takes two or more pieces per glyph. Shifting the glyphs' bytes instead (a slice per
+    run of columns with one whole-pixel shift, the layer transposed, then per run of rows), with
+    the curves' vertices moved by the field and drawn onto the background, took as long as these
+    cells in-process (0.57 ms either way, alternately, the curves drawn as wide lines in both),
+    and under gunicorn the drawing cost 0.41 of django-simple-captcha's CPU per image against
+    0.35 (``bench.captcha``); per glyph tile instead of a layer, 0.65 ms. The cells stay.
     """
     width, height = layer.size
     dx_amp = height * rng.uniform(0.03, 0.06)
