@@ -20,14 +20,19 @@ The image is drawn as palette indices from the start, never as RGB: every colour
 (pale background shades, each ink at a few anti-aliasing levels) is known before drawing, so
 one-band operations do all the work and the PNG is a small palette image. Rotated glyphs come from
 a bounded cache keyed by character, size step and whole degree, which leaves the drawing a handful
-of pastes, two curves' polygons, an affine transform per warp cell, and an Up-filtered PNG.
+of pastes, a dozen polygons and lines for the curves, an affine transform per warp cell, and an
+Up-filtered PNG deflated by a compressor each thread keeps.
 
 Tesseract (``--psm 7``, hex whitelist) read 87% of 500 seed-style plain red captchas exactly and
-none of these, with or without a median filter and threshold first (``python -m bench.ocr``).
-``python -m bench.render`` times the drawing once the glyph cache is warm: about 0.65 ms median,
-seeded or as the site calls it (0.8 and 0.9 ms before the changes of issue 9; the RGB drawing
-before those, 7.9 ms), for a PNG of about 4 KB (29 KB for the RGB one). A fresh process's first
-200 images, which fill the glyph cache, take a median of about 1.3 ms (2.4 ms before).
+none of 500 of these (``python -m bench.ocr``, seed 4), with or without a median filter and
+threshold first; over 2,500 (seeds 4 to 8) it read 9 and 5, some 0.3% (6 and 6 before the
+curves' margin lines and the background's 2x2 cells).
+``python -m bench.render`` times the drawing once the glyph cache is warm: about 0.57 ms median,
+seeded or as the site calls it, against 0.68 ms, measured alternately, without the per-thread
+compressor, margin lines and background cells (0.8 and 0.9 ms before issue 9; the RGB drawing
+before those, 7.9 ms), for a PNG of about 3.7 KB (4.0 KB without; 29 KB for the RGB one). A fresh
+process's first 200 images, which fill the glyph cache, take a median of about 1.2 ms (1.3 ms
+without; 2.4 ms before issue 9).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import math
 import random
 import secrets
 import struct
+import threading
 import zlib
 
 from PIL import Image, ImageChops, ImageDraw, ImageFont
@@ -115,6 +121,8 @@ _MOTTLE_CELL = 0.12
 _MOTTLE_SHADES = 8
 _GRADIENT_TABLE = bytes(b % (_BACKGROUND_SHADES - _MOTTLE_SHADES + 1) for b in range(256))
 _MOTTLE_TABLE = bytes(b % _MOTTLE_SHADES for b in range(256))
+# Side, in display pixels, of the cells the background field is smoothed on (see _background).
+_BACKGROUND_CELL = 2
 # PNG row filter type 2, "Up".
 _PNG_FILTER_UP = 2
 
@@ -168,21 +176,8 @@ def render_png(
 
     layer = Image.new("L", size, 0)
     # The curves go behind the glyphs: in colour each glyph stays whole and people see the curve
-    # pass behind it; in grey, glyph and curve are one shape. Which curve runs above the middle
-    # and which below is random.
-    bands = rng.sample(_CURVE_BANDS, len(_CURVE_BANDS))
-    curves = [
-        stretch
-        for share, band in zip(_CURVE_WIDTHS, bands, strict=True)
-        for stretch in _curve(size, bounds, inks, share, band, rng)
-    ]
-    draw = ImageDraw.Draw(layer)
-    # Faint edges first, so where the curves cross, neither curve's edge cuts the other's body:
-    # the filled polygons have hard edges, and the faint margin stands in for anti-aliasing.
-    for ink, margin, _ in curves:
-        draw.polygon(margin, fill=_ink_index(ink, 0))
-    for ink, _, body in curves:
-        draw.polygon(body, fill=_ink_index(ink))
+    # pass behind it; in grey, glyph and curve are one shape.
+    _draw_curves(layer, bounds, inks, rng)
     for (levels, mask, box, _), ink in zip(glyphs, inks, strict=True):
         # Level 1 becomes the ink's faintest index, and so on; the mask keeps the rest clear.
         # (levels + levels) / 2 + offset: one operation, without making an image of the offset.
@@ -308,6 +303,33 @@ def _upright_glyph(font_path: str, char: str, size: int) -> Image.Image:
     return tile
 
 
+def _draw_curves(
+    layer: Image.Image, bounds: list[float], inks: list[int], rng: random.Random
+) -> None:
+    """Draw the two interference curves onto ``layer``: bands in inks, with faint margins."""
+    size = layer.size
+    # Which curve runs above the middle and which below is random.
+    bands = rng.sample(_CURVE_BANDS, len(_CURVE_BANDS))
+    curves = [
+        (_curve(size, bounds, inks, share, band, rng), share)
+        for share, band in zip(_CURVE_WIDTHS, bands, strict=True)
+    ]
+    draw = ImageDraw.Draw(layer)
+    # Faint edges first, so where the curves cross, neither curve's edge cuts the other's body:
+    # the filled polygons have hard edges, and a faint margin 1 px wide either side stands in
+    # for anti-aliasing. One margin a curve, a wide line along its centre line in its first
+    # stretch's ink: at that width and strength the edge's hue does not show, and a margin
+    # polygon a stretch cost a call and an outline a stretch. A band filled as a polygon covers
+    # about a pixel more than its width across; the line covers its width, so 3 px more.
+    for (centre, stretches), share in curves:
+        if stretches:
+            margin = math.floor(size[1] * share + 0.5) + 3
+            draw.line(centre, fill=_ink_index(stretches[0][0], 0), width=margin)
+    for (_, stretches), _ in curves:
+        for ink, body in stretches:
+            draw.polygon(body, fill=_ink_index(ink))
+
+
 def _curve(
     size: tuple[int, int],
     bounds: list[float],
@@ -315,13 +337,18 @@ def _curve(
     width_share: float,
     band: tuple[float, float],
     rng: random.Random,
-) -> list[tuple[int, list[tuple[float, float]], list[tuple[float, float]]]]:
-    """A sine curve through the text, one stretch per character between ``bounds``.
+) -> tuple[list[tuple[float, float]], list[tuple[int, list[tuple[float, float]]]]]:
+    """A sine curve through the text: its centre line, and (ink, outline) for each stretch.
 
-    Returns each stretch as (ink, outline with a 1 px margin for the faint edge, outline). A
-    stretch takes the ink of a neighbour of the character it crosses: the same palette and
-    lightness, so neither a colour filter nor a grey threshold can drop the curve, yet the change
-    of hue lets people see where a glyph ends and the curve begins.
+    The curve has one stretch per character, between ``bounds``. A stretch takes the ink of a
+    neighbour of the character it crosses: the same palette and lightness, so neither a colour
+    filter nor a grey threshold can drop the curve, yet the change of hue lets people see where
+    a glyph ends and the curve begins.
+
+    The bodies stay outline polygons. Wide lines along the centre line drew the same bands for
+    40 us less of some 0.55 ms, but Tesseract read more than twice as many of those captchas
+    (27 exact reads against 12 in 2 x 2,500, ``bench.ocr`` seeds 4 to 8; 21 with lines a pixel
+    wider): they differ from the polygons by half-pixel edges, yet that much helps OCR.
     """
     width, height = size
     half = max(1.0, height * width_share / 2)
@@ -350,35 +377,28 @@ def _curve(
         if not xs or xs[-1] != left:
             xs.append(left)
         first = len(xs) - 1
-        xs += [left + (right - left) * k / steps for k in range(1, steps + 1)]
+        # The last vertex is exactly the bound, so the next stretch starts from it.
+        xs += [left + (right - left) * k / steps for k in range(1, steps)] + [right]
         spans.append((ink, first, len(xs)))
 
     # Offsets along the normal, so the band keeps its width where the curve is steep and
-    # stretches meet along a clean perpendicular cut; the margin adds 1 px for the faint edge.
+    # stretches meet along a clean perpendicular cut.
     turn = math.tau / wavelength
     base = mid - slope * width / 2
     swing = amplitude * turn
-    outer = half + 1
     sin, cos, hypot = math.sin, math.cos, math.hypot
-    margin_upper, margin_lower, body_upper, body_lower = [], [], [], []
+    centre, upper, lower = [], [], []
     for x in xs:
         angle = turn * x + phase
         y = base + slope * x + amplitude * sin(angle)
         dy = slope + swing * cos(angle)
         ny = 1.0 / hypot(1.0, dy)
-        nx = dy * ny
-        margin_upper.append((x + nx * outer, y - ny * outer))
-        margin_lower.append((x - nx * outer, y + ny * outer))
-        body_upper.append((x + nx * half, y - ny * half))
-        body_lower.append((x - nx * half, y + ny * half))
-    return [
-        (
-            ink,
-            margin_upper[a:b] + margin_lower[a:b][::-1],
-            body_upper[a:b] + body_lower[a:b][::-1],
-        )
-        for ink, a, b in spans
-    ]
+        nx = dy * ny * half
+        ny *= half
+        centre.append((x, y))
+        upper.append((x + nx, y - ny))
+        lower.append((x - nx, y + ny))
+    return centre, [(ink, upper[a:b] + lower[a:b][::-1]) for ink, a, b in spans]
 
 
 def _warp(layer: Image.Image, rng: random.Random) -> Image.Image:
@@ -392,6 +412,17 @@ def _warp(layer: Image.Image, rng: random.Random) -> Image.Image:
     paste per cell cost about two thirds of the same mesh. Nearest-neighbour sampling: the layer
     holds palette indices, which must not be blended; the glyphs' anti-aliased edges are levels
     of their own. Pixels pulled from outside come back 0.
+
+    Warping glyphs and curves separately, with no text layer, was measured and does not pay.
+    One QUAD transform per glyph tile bends nothing: the sideways shift depends on y alone and
+    the vertical one on x alone, so a quad through the field at a tile's four corners is exactly
+    affine; and Pillow samples a quad at some 4.4 ns a pixel against 0.6 for an affine map.
+    Bending takes two or more pieces per glyph. Shifting the glyphs' bytes instead (a slice per
+    run of columns with one whole-pixel shift, the layer transposed, then per run of rows), with
+    the curves' vertices moved by the field and drawn onto the background, took as long as these
+    cells in-process (0.57 ms either way, alternately, the curves drawn as wide lines in both),
+    and under gunicorn the drawing cost 0.41 of django-simple-captcha's CPU per image against
+    0.35 (``bench.captcha``); per glyph tile instead of a layer, 0.65 ms. The cells stay.
     """
     width, height = layer.size
     dx_amp = height * rng.uniform(0.03, 0.06)
@@ -464,14 +495,14 @@ def _background(
         "L", coarse, rng.randbytes(coarse[0] * coarse[1]).translate(_MOTTLE_TABLE)
     )
     field = ImageChops.add(corners.resize(coarse, Image.Resampling.BILINEAR), mottle)
-    field = field.resize(size, Image.Resampling.BILINEAR)
-    # Smoothed at the display size, then each pixel repeated scale x scale: neighbouring shades
-    # differ by a step too small to see, so the blocks are invisible, yet the bilinear pass has
-    # a quarter of the pixels at 2x, and every other row repeats the one above, which the PNG's
-    # Up filter turns into zeros.
-    if scale > 1:
-        field = field.resize((width * scale, height * scale), Image.Resampling.NEAREST)
-    return field, palette
+    # Smoothed on cells of 2x2 display pixels, then each cell repeated over its pixels:
+    # neighbouring shades differ by a step too small to see, so the cells are invisible (the
+    # mottle is 6 display pixels across), yet the bilinear pass has a sixteenth of the pixels at
+    # 2x, and three rows in four repeat the one above, which the PNG's Up filter turns into
+    # zeros: the PNG is 8% smaller and quicker to compress than with cells of one display pixel.
+    grid = (-(-width // _BACKGROUND_CELL), -(-height // _BACKGROUND_CELL))
+    field = field.resize(grid, Image.Resampling.BILINEAR)
+    return field.resize((width * scale, height * scale), Image.Resampling.NEAREST), palette
 
 
 def _palette_png(indices: Image.Image, palette: list[int]) -> bytes:
@@ -481,7 +512,7 @@ def _palette_png(indices: Image.Image, palette: list[int]) -> bytes:
     as the compression itself at this size. Every row gets filter type 2 (Up: each byte minus the
     one above it), computed for the whole image in one subtraction. The smooth background repeats
     from row to row, so the filtered rows are mostly runs of zeros: zlib's run-length strategy
-    codes them fast and small (4.0 KB against 5.4 KB unfiltered at level 1, in about half the
+    codes them fast and small (3.7 KB against 6.4 KB unfiltered at level 1, in two thirds of the
     time). It only matches the previous byte, so it needs no hash chains; memory level 7 was as
     fast as 8 or 9 with smaller buffers (lower levels cut the symbols into more, slower blocks),
     and a 32 KB window holds the whole image, so zlib never slides it (smaller ones were slower).
@@ -493,18 +524,47 @@ def _palette_png(indices: Image.Image, palette: list[int]) -> bytes:
     above = indices.crop((-1, -1, width, height - 1))
     filtered = ImageChops.subtract_modulo(rows, above)
     filtered.paste(_PNG_FILTER_UP, (0, 0, 1, height))
-    compressor = zlib.compressobj(1, zlib.DEFLATED, 15, 7, zlib.Z_RLE)
-    data = compressor.compress(filtered.tobytes()) + compressor.flush()
     header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)  # 8-bit, palette colour
     return b"".join(
         (
             b"\x89PNG\r\n\x1a\n",
             _png_chunk(b"IHDR", header),
             _png_chunk(b"PLTE", bytes(palette)),
-            _png_chunk(b"IDAT", data),
+            _png_chunk(b"IDAT", _zlib_stream(filtered.tobytes())),
             _png_chunk(b"IEND", b""),
         )
     )
+
+
+# Each thread's deflate compressor, kept from image to image: see _zlib_stream.
+_compressors = threading.local()
+# A zlib stream's header (deflate, 32 KB window, fastest level) and an empty final deflate block
+# (fixed codes: the final-block bit, type 01 and the end-of-block code, in two bytes).
+_ZLIB_HEADER = b"\x78\x01"
+_DEFLATE_END = b"\x03\x00"
+
+
+def _zlib_stream(data: bytes) -> bytes:
+    """``data`` as a zlib stream, deflated by this thread's long-lived raw compressor.
+
+    A new compressor per image sets up its ~200 KB of state afresh each time, and in the whole
+    drawing that cost as much as half the compression: some 70 us of 0.7 ms per image, where a
+    tight loop over one image hides it. So each thread keeps one. A full flush ends each image's
+    data on a byte boundary and forgets everything before it, so an image's bytes never depend
+    on earlier images (equal seeds still give equal bytes); the zlib header, an empty final block
+    and the Adler-32 checksum make the flushed blocks a complete stream. A compressor that fails
+    part way is dropped rather than reused half-fed.
+    """
+    try:
+        compressor = _compressors.deflate
+    except AttributeError:
+        compressor = _compressors.deflate = zlib.compressobj(1, zlib.DEFLATED, -15, 7, zlib.Z_RLE)
+    try:
+        body = compressor.compress(data) + compressor.flush(zlib.Z_FULL_FLUSH)
+    except BaseException:
+        del _compressors.deflate
+        raise
+    return b"".join((_ZLIB_HEADER, body, _DEFLATE_END, struct.pack(">I", zlib.adler32(data))))
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:

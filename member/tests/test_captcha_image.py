@@ -8,9 +8,11 @@ from __future__ import annotations
 import colorsys
 import io
 import itertools
+import math
 import random
 import string
 import struct
+import threading
 import zlib
 from pathlib import Path
 
@@ -131,6 +133,24 @@ def test_background_is_light() -> None:
     assert sum(1 for p in corners if min(p) > 170) >= 3  # a curve or dot may touch one corner
 
 
+@pytest.mark.parametrize("scale", [1, 2, 3])
+def test_background_is_smooth_cells_of_two_display_pixels(scale: int) -> None:
+    colours = [(90, 20, 20), (20, 90, 20)]
+    field, palette = captcha_image._background((150, 50), scale, colours, random.Random(scale))
+    side = 2 * scale
+    rows = [field.tobytes()[y * field.width : (y + 1) * field.width] for y in range(field.height)]
+
+    assert field.size == (150 * scale, 50 * scale)
+    # Each cell is one shade: rows repeat within a cell, and so do pixels along a row...
+    assert all(rows[y] == rows[y - y % side] for y in range(field.height))
+    assert all(len(set(row[x : x + side])) == 1 for row in rows for x in range(0, len(row), side))
+    # ...and the cells take many shades, all of them background ones.
+    shades = set(field.tobytes())
+    assert len(shades) > 8
+    assert max(shades) < captcha_image._BACKGROUND_SHADES
+    assert len(palette) == 3 * (captcha_image._BACKGROUND_SHADES + 3 * len(colours))
+
+
 def test_ink_uses_several_colours() -> None:
     image = image_of(render())
     hue_bins: dict[int, int] = {}
@@ -219,6 +239,33 @@ def test_palette_png_decodes_to_exactly_the_indices_drawn(kind: str) -> None:
     assert {row[0] for row in idat_rows(png, size[0])} == {2}
 
 
+def test_zlib_stream_does_not_depend_on_earlier_images() -> None:
+    first = random.Random(1).randbytes(5000) + bytes(20000)
+    second = bytes(3000) + random.Random(2).randbytes(4000) + bytes(3000)
+
+    after_first = (captcha_image._zlib_stream(first), captcha_image._zlib_stream(second))
+    fresh: list[bytes] = []
+    thread = threading.Thread(target=lambda: fresh.append(captcha_image._zlib_stream(second)))
+    thread.start()
+    thread.join()
+
+    # A thread of its own starts with a new compressor: the same input, the same stream.
+    assert after_first[1] == fresh[0]
+    assert [zlib.decompress(stream) for stream in after_first] == [first, second]
+
+
+def test_zlib_stream_drops_a_compressor_that_failed() -> None:
+    captcha_image._zlib_stream(b"warm")
+    before = captcha_image._compressors.deflate
+
+    with pytest.raises(TypeError):
+        captcha_image._zlib_stream("not bytes")  # type: ignore[arg-type]
+
+    assert not hasattr(captcha_image._compressors, "deflate")
+    assert zlib.decompress(captcha_image._zlib_stream(b"again" * 100)) == b"again" * 100
+    assert captcha_image._compressors.deflate is not before
+
+
 def test_up_filter_makes_the_background_mostly_zeros() -> None:
     png = render()
     rows = idat_rows(png, 300)
@@ -258,6 +305,52 @@ def test_warp_bends_straight_strokes_smoothly(vertical: bool) -> None:
         if abs(middle - (centres[0] + centres[-1]) / 2) > 1:
             curved += 1
     assert curved >= 7
+
+
+def test_curves_are_wide_bands_in_neighbours_inks_with_a_faint_margin() -> None:
+    layer = Image.new("L", (300, 100), 0)
+    bounds = [0.0, 60.0, 120.0, 180.0, 240.0, 300.0]
+    captcha_image._draw_curves(layer, bounds, [0, 1, 2, 3, 4], random.Random(3))
+    data = layer.tobytes()
+    faint = {captcha_image._ink_index(ink, 0) for ink in range(5)}
+    body = {captcha_image._ink_index(ink) for ink in range(5)}
+
+    assert set(data) <= {0} | faint | body
+    assert len(set(data) & body) >= 3  # a stretch per character, in neighbouring inks
+    # Both curves cross the middle of the image: every column there meets a body at least 4 px
+    # thick, and its outermost body pixels have a faint pixel beyond them.
+    for x in range(100, 200):
+        column = data[x::300]
+        inked = [y for y, value in enumerate(column) if value in body]
+        assert len(inked) >= 4
+        assert column[inked[0] - 1] in faint
+        assert column[inked[-1] + 1] in faint
+
+
+def test_curve_stretches_share_their_ends_around_the_centre_line() -> None:
+    bounds = [0.0, 60.0, 120.0, 180.0, 240.0, 300.0]
+    for seed in range(20):
+        rng = random.Random(seed)
+        centre, stretches = captcha_image._curve(
+            (300, 100), bounds, [0, 1, 2, 3, 4], 0.06, (0.4, 0.5), rng
+        )
+        outlines = [outline for _, outline in stretches]
+
+        # Each outline is the band's upper edge left to right, then its lower edge back.
+        # Consecutive stretches meet along a shared cut: the curve is never broken between them.
+        for a, b in itertools.pairwise(outlines):
+            assert a[len(a) // 2 - 1] == b[0]
+            assert a[len(a) // 2] == b[-1]
+        # The band is centred on the centre line, which the margin line follows, 6 px across.
+        uppers = [point for outline in outlines for point in outline[: len(outline) // 2]]
+        lowers = [point for outline in outlines for point in outline[len(outline) // 2 :][::-1]]
+        pairs = dict(zip(uppers, lowers, strict=True))
+        middles = [((x0 + x1) / 2, (y0 + y1) / 2) for (x0, y0), (x1, y1) in pairs.items()]
+        assert len(middles) == len(centre)
+        for (mx, my), (cx, cy) in zip(middles, centre, strict=True):
+            assert abs(mx - cx) < 1e-9 and abs(my - cy) < 1e-9
+        assert all(abs(math.dist(upper, lower) - 6) < 1e-9 for upper, lower in pairs.items())
+        assert len({ink for ink, _ in stretches}) == len(stretches)
 
 
 def test_glyph_levels_and_mask_agree() -> None:
