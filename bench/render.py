@@ -55,31 +55,37 @@ def answers_for(count: int, seed: int) -> list[str]:
 
 
 def run(*, count: int, seed: int, warm_up: int) -> list[Row]:
-    """Time ``count`` renders per renderer after ``warm_up`` untimed ones."""
+    """Time ``count`` renders per renderer after ``warm_up`` untimed ones each.
+
+    The renderers take turns image by image: the machine's speed drifts, and one renderer's
+    block run in a slow spell would otherwise pass for a slower renderer.
+    """
     answers = answers_for(count, seed)
-    rows = []
     ours, *others = RENDERERS
-    for renderer in (ours, PRODUCTION, *others):
+    renderers = (ours, PRODUCTION, *others)
+    for renderer in renderers:
         for i in range(warm_up):
             renderer.render(answers[i % count], random.Random(-1 - i))
-        times, sizes = [], []
-        for i, answer in enumerate(answers):
+    times: dict[str, list[float]] = {renderer.name: [] for renderer in renderers}
+    sizes: dict[str, list[int]] = {renderer.name: [] for renderer in renderers}
+    for i, answer in enumerate(answers):
+        for renderer in renderers:
             rng = random.Random(seed * 7919 + i)
             started = time.perf_counter()
             png = renderer.render(answer, rng)
-            times.append(time.perf_counter() - started)
-            sizes.append(len(png))
-        rows.append(
-            Row(
-                renderer=renderer.name,
-                images=count,
-                median_ms=statistics.median(times) * 1000,
-                min_ms=min(times) * 1000,
-                max_ms=max(times) * 1000,
-                median_kb=statistics.median(sizes) / 1024,
-            )
+            times[renderer.name].append(time.perf_counter() - started)
+            sizes[renderer.name].append(len(png))
+    return [
+        Row(
+            renderer=name,
+            images=count,
+            median_ms=statistics.median(times[name]) * 1000,
+            min_ms=min(times[name]) * 1000,
+            max_ms=max(times[name]) * 1000,
+            median_kb=statistics.median(sizes[name]) / 1024,
         )
-    return rows
+        for name in times
+    ]
 
 
 def cold_times(count: int, seed: int) -> list[float]:
