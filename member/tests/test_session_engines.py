@@ -37,14 +37,19 @@ def test_a_new_database_session_is_one_insert_without_a_lookup() -> None:
     assert statements.count("INSERT") == 1
 
 
-def test_a_colliding_key_is_caught_by_the_store_and_redrawn() -> None:
+def create_after_a_collision(next_key: str) -> tuple[SessionBase, SessionBase]:
+    """A stored session, then a new one whose first drawn key is the stored one's."""
     taken = db.SessionStore()
     taken.create()
-    keys = iter([taken.session_key, "a" * 32])
-
+    keys = iter([taken.session_key, next_key])
     fresh = db.SessionStore()
     with mock.patch.object(db.SessionStore, "_get_new_session_key", lambda self: next(keys)):
         fresh.create()
+    return taken, fresh
+
+
+def test_a_colliding_key_is_caught_by_the_store_and_redrawn() -> None:
+    taken, fresh = create_after_a_collision("a" * 32)
 
     assert fresh.session_key == "a" * 32
     assert db.SessionStore(taken.session_key).exists(taken.session_key)
@@ -91,26 +96,15 @@ def test_an_update_outside_a_transaction_is_one_statement() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_colliding_key_outside_a_transaction_is_caught_and_redrawn() -> None:
-    taken = db.SessionStore()
-    taken.create()
-    keys = iter([taken.session_key, "b" * 32])
-
-    fresh = db.SessionStore()
-    with mock.patch.object(db.SessionStore, "_get_new_session_key", lambda self: next(keys)):
-        fresh.create()
+    taken, fresh = create_after_a_collision("b" * 32)
 
     assert fresh.session_key == "b" * 32
+    assert db.SessionStore(taken.session_key).exists(taken.session_key)
 
 
 def test_a_failed_save_inside_a_transaction_leaves_the_transaction_usable() -> None:
-    taken = db.SessionStore()
-    taken.create()
-    keys = iter([taken.session_key, "c" * 32])
-
     with transaction.atomic():
-        fresh = db.SessionStore()
-        with mock.patch.object(db.SessionStore, "_get_new_session_key", lambda self: next(keys)):
-            fresh.create()
+        _, fresh = create_after_a_collision("c" * 32)
         fresh["after"] = "the collision"
         fresh.save()
 
