@@ -208,6 +208,8 @@ def start_targets(stack: ExitStack, workdir: Path) -> list[Target]:
     ours_dir.mkdir()
     floor_dir.mkdir()
     ours = prepare_site(ours_dir, members=0)
+    # The product's own settings: the test sites' captcha has one known character.
+    ours["DJANGO_SETTINGS_MODULE"] = "memberproj.settings"
     ours["BENCH_LOG_DIR"] = str(workdir)
     # The floor gets a copy of the freshly migrated database (and shares the static files).
     shutil.copy(ours_dir / "site.sqlite3", floor_dir / "site.sqlite3")

@@ -11,6 +11,7 @@ Adding a setting is one declaration below: default, rule, check id, and a commen
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
@@ -23,6 +24,18 @@ T = TypeVar("T")
 def whole(minimum: int) -> Callable[[Any], bool]:
     """A rule: an ``int`` (not a ``bool``) of at least ``minimum``."""
     return lambda value: isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def networks(value: Any) -> bool:
+    """A rule: a list or tuple of IP addresses or CIDR ranges (``10.0.0.0/8``)."""
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        return False
+    try:
+        for item in value:
+            ipaddress.ip_network(item.strip(), strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def size_pair(value: Any) -> bool:
@@ -105,6 +118,10 @@ class MemberSettings:
     )
     # Reverse proxies in front that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
     TRUSTED_PROXY_COUNT = Setting[int](0, whole(0), "a whole number, 0 for none", "member.E023")
+    # Or the trusted proxies by address: X-Forwarded-For is walked from the right over these.
+    TRUSTED_PROXIES = Setting[list[str] | tuple[str, ...]](
+        (), networks, "a list of IP addresses or CIDR ranges", "member.E030"
+    )
     # Seconds a "remember me" session lasts after sign-in.
     REMEMBER_ME_AGE = Setting[int](
         7 * 24 * 3600, whole(1), "a whole number of seconds", "member.E024"

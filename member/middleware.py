@@ -4,9 +4,8 @@ The security headers come from their own middlewares (django-csp, Django's click
 security middlewares); what matters is that they stand *outermost* in ``MIDDLEWARE`` (see
 settings), so static files (WhiteNoise answers early), a 400 for an unknown ``Host`` (raised inside
 ``CommonMiddleware``) and every error page pass through them. This module adds what no library
-does: error pages are never cached (a 404 or 403 kept by a proxy outlives the page it stood for),
-a bare "method not allowed" gets the site's own page, and the site-wide Content-Security-Policy is
-built once rather than for every response.
+does: error pages and signed-in pages are never cached, a bare "method not allowed" gets the
+site's own page, and the site-wide Content-Security-Policy is built once.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from csp import middleware as csp_middleware
 from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.utils import build_policy
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseNotAllowed
 from django.template import loader
@@ -88,18 +88,29 @@ def _forget_site_policies(*, setting: str, **kwargs: Any) -> None:
 setting_changed.connect(_forget_site_policies)
 
 
-class ErrorsNeverCachedMiddleware:
-    """Every 4xx/5xx answer without its own ``Cache-Control`` gets ``no-store``."""
+class NeverCachedMiddleware:
+    """Error answers and every answer to a signed-in member get ``no-store``, unless the view
+    set a ``Cache-Control`` of its own: a 404 kept by a proxy outlives the page it stood for, and
+    a signed-in page kept by a shared cache or the browser's back button shows someone's account.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if response.status_code >= 400 and not response.has_header("Cache-Control"):
+        if not response.has_header("Cache-Control") and (
+            response.status_code >= 400 or _signed_in(request)
+        ):
             add_never_cache_headers(response)
             patch_cache_control(response, private=True)
         return response
+
+
+def _signed_in(request: HttpRequest) -> bool:
+    """Whether the request's session (if it was looked at) belongs to a signed-in member."""
+    session = getattr(request, "session", None)
+    return bool(session is not None and session.accessed and session.get(SESSION_KEY))
 
 
 class MethodNotAllowedPageMiddleware:

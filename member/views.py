@@ -37,6 +37,7 @@ from member.forms import (
     LoginForm,
     MemberPasswordChangeForm,
     PasswordResetRequestForm,
+    RefusableForm,
     RegisterForm,
 )
 from member.ratelimit import respond_429
@@ -62,7 +63,7 @@ def captcha_image(request: HttpRequest) -> HttpResponse:
 
     Rate-limited per client address: every anonymous call creates or updates a session row.
     """
-    refusal = throttle.captcha_image_refusal(request)
+    refusal = throttle.consume_captcha_request(request)
     if refusal:
         return respond_429(refusal, HttpResponse(TOO_MANY_IMAGES, content_type=PLAIN_TEXT))
     answer = captcha.make_challenge(request.session)
@@ -81,7 +82,7 @@ def captcha_audio(request: HttpRequest) -> HttpResponse:
     It never makes or replaces a challenge, so it always says what the image shows. It counts
     against the same per-address limit as the images: one budget for both ways of asking.
     """
-    refusal = throttle.captcha_image_refusal(request)
+    refusal = throttle.consume_captcha_request(request)
     if refusal:
         return respond_429(refusal, HttpResponse(TOO_MANY_AUDIO, content_type=PLAIN_TEXT))
     answer = captcha.current_answer(request.session)
@@ -109,20 +110,21 @@ class MemberLoginView(LoginView):
 
     def form_valid(self, form: LoginForm) -> HttpResponse:
         log_sign_in(self.request, "success")
-        login(self.request, form.get_user())
-        # Per sign-in, never a global setting: 0 ends the session with the browser.
+        member = form.get_user()
+        login(self.request, member)
+        # Per sign-in, never a global setting. Not remembered (None): the cookie ends with the
+        # browser and the session server-side after SESSION_COOKIE_AGE.
         remember = form.cleaned_data["rememberme"]
-        self.request.session.set_expiry(member_settings.REMEMBER_ME_AGE if remember else 0)
+        self.request.session.set_expiry(member_settings.REMEMBER_ME_AGE if remember else None)
         messages.success(self.request, SIGNED_IN_MESSAGE)
         response = HttpResponseRedirect(self.get_success_url())
-        throttle.remember_device(self.request, response, form.cleaned_data["useremail"])
+        throttle.remember_device(self.request, response, member)
         return response
 
     def form_invalid(self, form: LoginForm) -> HttpResponse:
         form.clear_secrets()
         log_sign_in(self.request, failure_reason(form))
-        response = super().form_invalid(form)
-        return respond_429(form.refusal, response) if form.refusal else response
+        return refused_or(form, super().form_invalid(form))
 
 
 @sensitive_post_parameters("userpassword", "userpassword2", "captcha")
@@ -142,13 +144,17 @@ def register(request: HttpRequest) -> HttpResponse:
             form.email_taken()
         else:
             login(request, member, backend="django.contrib.auth.backends.ModelBackend")
-            request.session.set_expiry(0)  # no "remember me" on sign-up: ends with the browser
+            request.session.set_expiry(None)  # no "remember me" on sign-up: ends with the browser
             messages.success(request, SIGNED_IN_MESSAGE)
             return redirect("member:home")
-    if not form.is_bound:
-        return render(request, "member/register.html", {"form": form})
-    form.clear_secrets()
-    response = render(request, "member/register.html", {"form": form})
+    if form.is_bound:
+        form.clear_secrets()
+    return render(request, "member/register.html", {"form": form})
+
+
+def refused_or(form: RefusableForm, response: HttpResponse) -> HttpResponse:
+    """``response`` (the form's page saying why), as a 429 with ``Retry-After`` when a limit
+    refused the attempt."""
     return respond_429(form.refusal, response) if form.refusal else response
 
 
@@ -165,7 +171,7 @@ def log_sign_in(request: HttpRequest, outcome: str) -> None:
         "sign-in %s account=%r client=%s",
         outcome,
         throttle.account_key(request.POST.get("useremail")),
-        throttle.client_ip(request),
+        throttle.client_address(request),
     )
 
 
@@ -208,11 +214,12 @@ class MemberPasswordChangeView(PasswordChangeView):
     def form_valid(self, form: MemberPasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
         messages.success(self.request, PASSWORD_CHANGED_MESSAGE)
+        # The change revoked every device token of the member; this browser gets a new one.
+        throttle.remember_device(self.request, response, form.user)
         return response
 
     def form_invalid(self, form: MemberPasswordChangeForm) -> HttpResponse:
-        response = super().form_invalid(form)
-        return respond_429(form.refusal, response) if form.refusal else response
+        return refused_or(form, super().form_invalid(form))
 
 
 @sensitive_post_parameters("captcha")
@@ -229,8 +236,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
         return redirect("member:password_reset_done")
     if form.is_bound:
         form.clear_secrets()
-    response = render(request, "member/password_reset.html", {"form": form})
-    return respond_429(form.refusal, response) if form.refusal else response
+    return refused_or(form, render(request, "member/password_reset.html", {"form": form}))
 
 
 @never_cache
@@ -248,6 +254,6 @@ class MemberPasswordResetConfirmView(PasswordResetConfirmView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        throttle.reset_account(form.user.email)
+        throttle.lift_account_lockout(form.user.email)
         messages.success(self.request, PASSWORD_SET_MESSAGE)
         return response

@@ -82,7 +82,7 @@ MIDDLEWARE = [
     # (raised inside CommonMiddleware), 403, 404, 405, 429 and 500 pages alike.
     "member.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "member.middleware.ErrorsNeverCachedMiddleware",
+    "member.middleware.NeverCachedMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -185,6 +185,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sessions: identity lives server-side; the cookie only carries the key. Each sign-in sets its own
 # expiry (remember me or browser session), see member.views.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# A sign-in without "remember me" ends with the browser, and server-side at most this many seconds
+# after the session was last saved (a remembered sign-in sets its own seven days).
+SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
@@ -222,6 +225,8 @@ if os.environ.get("MEMBER_CAPTCHA_RATE_LIMIT", "").strip():
 
 if os.environ.get("MEMBER_TRUSTED_PROXY_COUNT", "").strip():
     MEMBER_TRUSTED_PROXY_COUNT = env_int("MEMBER_TRUSTED_PROXY_COUNT", default=0)
+if os.environ.get("MEMBER_TRUSTED_PROXIES", "").strip():
+    MEMBER_TRUSTED_PROXIES = env_list("MEMBER_TRUSTED_PROXIES", "")
 
 # Content-Security-Policy on every response: no inline script or style, no third-party origin.
 # blob: lets the refresh button show the image it fetched, and the audio button play its sound.

@@ -5,8 +5,9 @@
 ``createcachetable``, ``collectstatic`` and ``seed_members`` (the one way members are made, here
 ``load-00001@example.com``… with ``LOAD_PASSWORD``). Then it serves ``memberproj.wsgi`` on a free
 loopback port: gunicorn production style (``DJANGO_DEBUG=0``; sync workers, or gthread with
-``threads``), or Django's threaded development server as ``make run`` does. The captcha debug hook
-is on and the image rate limit off, as the contract allows a test server.
+``threads``), or Django's threaded development server as ``make run`` does. The settings are
+``qa.served_settings``: production's, with a captcha that always reads ``SOLVED_ANSWER`` (the
+tests play an attacker with a perfect solver) and the image rate limit off unless a test sets it.
 
 ``Visitor`` is one browser behind the TLS proxy the contract expects: its own cookies, every
 request marked ``X-Forwarded-Proto: https``. Used by the race, header and load tests and by
@@ -16,6 +17,7 @@ request marked ``X-Forwarded-Proto: https``. Used by the race, header and load t
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import subprocess
@@ -27,8 +29,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
+from qa.served_settings import SOLVED_ANSWER
 from qa.services import HOST, free_port, run_command, spawn, stop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,20 +63,23 @@ class Site:
         return f"https://{self.host}:{self.port}"
 
 
-def site_environment(workdir: Path, backend: dict[str, str] | None = None) -> dict[str, str]:
+def site_environment(
+    workdir: Path, backend: dict[str, str] | None = None, settings: dict[str, Any] | None = None
+) -> dict[str, str]:
     """The app server's environment: production settings on ``backend``'s database and cache
-    (``DATABASE_URL``, ``REDIS_URL``), a fresh SQLite file in ``workdir`` by default."""
+    (``DATABASE_URL``, ``REDIS_URL``), a fresh SQLite file in ``workdir`` by default, and
+    ``settings`` (Django settings by name) on top."""
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": str(ROOT),
-        "DJANGO_SETTINGS_MODULE": "memberproj.settings",
+        "DJANGO_SETTINGS_MODULE": "qa.served_settings",
         "DATABASE_URL": f"sqlite:///{workdir / 'site.sqlite3'}",
         "DJANGO_STATIC_ROOT": str(workdir / "static"),
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "test-only-secret-key-for-a-throwaway-site",
         "DJANGO_ALLOWED_HOSTS": HOST,
-        "MEMBER_CAPTCHA_DEBUG_HOOK": "1",
         "MEMBER_CAPTCHA_RATE_LIMIT": "0",
+        "QA_SITE_SETTINGS": json.dumps(settings or {}),
         **(backend or {}),
     }
 
@@ -90,10 +97,14 @@ def manage(environment: dict[str, str], *args: str) -> None:
 
 
 def prepare_site(
-    workdir: Path, *, members: int, backend: dict[str, str] | None = None
+    workdir: Path,
+    *,
+    members: int,
+    backend: dict[str, str] | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     """Database, cache table, static files and ``members`` members; returns the environment."""
-    environment = site_environment(workdir, backend)
+    environment = site_environment(workdir, backend, settings)
     manage(environment, "migrate", "--noinput", "-v", "0")
     manage(environment, "createcachetable")
     manage(environment, "collectstatic", "--noinput", "-v", "0")
@@ -150,20 +161,22 @@ def serve_site(
     threads: int = 1,
     kind: str = "gunicorn",
     backend: dict[str, str] | None = None,
+    settings: dict[str, Any] | None = None,
     prepare: bool = True,
 ) -> Iterator[Site]:
     """A prepared site under gunicorn or runserver; stopped (and its files removed) after.
 
     runserver is Django's development server (``DJANGO_DEBUG=1``, a thread per request), what
-    ``make run`` serves; gunicorn runs production style. ``prepare=False`` serves a ``backend``
-    another site prepared already (a second app server on the same database and Redis).
+    ``make run`` serves; gunicorn runs production style. ``settings`` are Django settings for
+    this site (``qa.served_settings``). ``prepare=False`` serves a ``backend`` another site
+    prepared already (a second app server on the same database and Redis).
     """
     with tempfile.TemporaryDirectory(prefix="member-load-") as directory:
         workdir = Path(directory)
         if prepare:
-            environment = prepare_site(workdir, members=members, backend=backend)
+            environment = prepare_site(workdir, members=members, backend=backend, settings=settings)
         else:
-            environment = site_environment(workdir, backend)
+            environment = site_environment(workdir, backend, settings)
             manage(environment, "collectstatic", "--noinput", "-v", "0")
         if kind == "runserver":
             environment["DJANGO_DEBUG"] = "1"
@@ -223,6 +236,15 @@ class Visitor:
 
     def get(self, path: str) -> Answer:
         return self.request("GET", path)
+
+    def solved_form(self, page: str) -> dict[str, str]:
+        """What a visitor with a perfect captcha solver sends with ``page``'s form: its CSRF token
+        and the answer of a captcha image fetched for this visitor's session just now."""
+        token = csrf_token(self.get(page))
+        image = self.get("/member/captcha/")
+        if image.status != 200:
+            raise AssertionError(f"the captcha image answered {image.status}")
+        return {"csrfmiddlewaretoken": token, "captcha": SOLVED_ANSWER}
 
     def post(self, path: str, form: dict[str, str]) -> Answer:
         headers = {

@@ -1,4 +1,4 @@
-"""System checks: the captcha's promises (member.E001-E005), every app setting's type (E010-E024).
+"""System checks: the captcha's promises (member.E001-E005), every app setting's type (E010-E030).
 
 ``manage.py check --deploy`` in a production environment is tested in test_production.py.
 """
@@ -117,6 +117,11 @@ def test_default_captcha_settings_pass_the_checks() -> None:
         ("DEVICE_FAILURES", 0, "member.E022"),
         ("TRUSTED_PROXY_COUNT", "1", "member.E023"),
         ("REMEMBER_ME_AGE", 7.5, "member.E024"),
+        ("PASSWORD_RESET_MAILS_PER_ADDRESS", 0, "member.E025"),
+        ("PASSWORD_RESET_REQUESTS_PER_CLIENT", "20", "member.E026"),
+        ("TRUSTED_PROXIES", "10.0.0.0/8", "member.E030"),
+        ("TRUSTED_PROXIES", ["10.0.0.0/33"], "member.E030"),
+        ("TRUSTED_PROXIES", ["proxy.internal"], "member.E030"),
     ],
 )
 def test_a_setting_of_the_wrong_type_or_range_is_refused(

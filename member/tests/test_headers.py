@@ -201,3 +201,76 @@ def test_a_nonce_asked_for_after_the_header_was_written_is_refused(rf: Any) -> N
 
     with pytest.raises(CSPNonceError):
         str(request.csp_nonce)
+
+
+# Signed-in pages
+
+
+def member_url_names() -> set[str]:
+    from member import urls
+
+    return {f"member:{pattern.name}" for pattern in urls.urlpatterns if pattern.name}
+
+
+SIGNED_IN_GETS = {
+    "member:home": "/member/",
+    "member:login": "/member/login/",
+    "member:logout": "/member/logout/",
+    "member:register": "/member/register/",
+    "member:captcha": "/member/captcha/",
+    "member:captcha_audio": "/member/captcha/audio/",
+    "member:captcha_debug_hook": "/member/debug/captcha/",
+    "member:password_change": "/member/password/change/",
+    "member:password_reset": "/member/password/reset/",
+    "member:password_reset_done": "/member/password/reset/sent/",
+    "member:password_reset_confirm": "/member/password/reset/MQ/set-password/",
+}
+
+
+def test_the_list_of_signed_in_pages_names_every_url_of_the_site() -> None:
+    assert set(SIGNED_IN_GETS) == member_url_names()
+
+
+@pytest.mark.parametrize("name", sorted(SIGNED_IN_GETS))
+def test_every_page_a_signed_in_member_gets_is_never_cached(
+    name: str, member: Any, client: Client
+) -> None:
+    client.force_login(member)
+
+    response = client.get(SIGNED_IN_GETS[name])
+
+    assert "no-store" in response.headers["Cache-Control"], (name, response.status_code)
+    assert (
+        "private" in response.headers["Cache-Control"]
+        or "no-cache" in response.headers["Cache-Control"]
+    )
+
+
+def test_the_admin_a_staff_member_sees_is_never_cached(member: Any, client: Client) -> None:
+    member.is_staff = member.is_superuser = True
+    member.save()
+    client.force_login(member)
+
+    for path in ("/admin/", "/admin/member/member/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "no-store" in response.headers["Cache-Control"], path
+
+
+def test_a_page_that_sets_its_own_caching_keeps_it(rf: Any, member: Any) -> None:
+    """The rule fills a gap; it does not overrule a view that decided."""
+    from django.contrib.auth import SESSION_KEY
+
+    from member.middleware import NeverCachedMiddleware
+
+    class SignedInSession(dict):
+        accessed = True
+
+    request = rf.get("/")
+    request.session = SignedInSession({SESSION_KEY: str(member.pk)})
+    response = HttpResponse("public")
+    response["Cache-Control"] = "public, max-age=60"
+
+    answered = NeverCachedMiddleware(lambda request: response)(request)
+
+    assert answered["Cache-Control"] == "public, max-age=60"

@@ -14,7 +14,6 @@ from member.tests.helpers import (
     HOME_URL,
     MEMBER_EMAIL,
     REGISTER_URL,
-    client_failures,
     element_by_id,
     inputs_by_name,
     new_captcha,
@@ -141,8 +140,6 @@ def test_email_taken_in_a_race_is_refused_by_the_database(client: Client, member
     assert EMAIL_TAKEN in response.content.decode()
     assert Member.objects.count() == 1
     assert signed_in_member_id(client) is None
-    # Counted for the client like any taken email, or a robot could test addresses here.
-    assert client_failures("127.0.0.1") == 1
 
 
 def test_mismatched_passwords_are_refused(client: Client, fast_password_hasher: None) -> None:

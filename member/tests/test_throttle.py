@@ -12,6 +12,7 @@ import html
 import logging
 import re
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,16 +21,17 @@ from django.db.models import F
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
-from member import captcha, throttle
+from member import captcha, ratelimit, throttle
 from member.models import Member, ThrottleCounter
 from member.tests.helpers import (
     CAPTCHA_URL,
     LOGIN_URL,
     REGISTER_URL,
+    client_failures,
 )
 from member.tests.helpers import MEMBER_EMAIL as EMAIL
 from member.tests.helpers import MEMBER_PASSWORD as PASSWORD
-from qa.contract import BAD_CREDENTIALS, CAPTCHA_WRONG, LOCKED_OUT
+from qa.contract import BAD_CREDENTIALS, CAPTCHA_WRONG, EMAIL_TAKEN, LOCKED_OUT
 
 UNKNOWN_EMAIL = "nobody@example.com"
 WRONG_PASSWORD = "not-the-password"
@@ -222,8 +224,12 @@ def test_account_limit_is_a_setting(member: Member, attacker: Client, settings: 
     assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
 
 
-def test_unknown_email_is_throttled_exactly_like_a_member(member: Member) -> None:
-    """Same statuses, same messages, same pages (apart from the typed email and the token)."""
+def test_unknown_email_is_throttled_exactly_like_a_member(
+    member: Member, database_counters: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same statuses, same messages, same pages (apart from the typed email and the token), and
+    the same Retry-After: both runs see one fixed clock."""
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))
 
     def run(email: str) -> list[tuple[Outcome, str, str | None]]:
         client = Client(REMOTE_ADDR=ATTACKER if email == EMAIL else BYSTANDER)
@@ -239,14 +245,9 @@ def test_unknown_email_is_throttled_exactly_like_a_member(member: Member) -> Non
     known = run(EMAIL)
     unknown = run(UNKNOWN_EMAIL)
 
-    assert [step[0] for step in known] == [step[0] for step in unknown]
-    assert [step[:2] for step in known] == [step[:2] for step in unknown]
-    # Retry-After is the time left in each run's own window, which started when that run did:
-    # the same on both, give or take the second the two runs' timings may straddle.
-    waits = [(k[2], u[2]) for k, u in zip(known, unknown, strict=True)]
-    assert all((k is None) == (u is None) for k, u in waits)
-    assert all(abs(int(k) - int(u)) <= 1 for k, u in waits if k is not None)
+    assert known == unknown
     assert known[-1][0][0] == 429
+    assert known[-1][2] == str(15 * 60)
 
 
 def normalised_page(response: HttpResponse, email: str) -> str:
@@ -281,7 +282,7 @@ def test_unknown_email_spellings_count_toward_one_account(
     assert post_login(attacker, email="NoBody@Example.com").status_code == 429
 
 
-# A wrong captcha counts for the client, never for the account
+# Only password checks lock: a wrong or missing captcha counts toward no limit
 
 
 def test_wrong_captchas_do_not_count_toward_the_account(member: Member, attacker: Client) -> None:
@@ -299,53 +300,65 @@ def test_wrong_captcha_is_answered_with_the_captcha_message(
     assert not is_signed_in(attacker)
 
 
-def test_hundred_wrong_captchas_lock_the_address_out_of_every_account_and_of_sign_up(
+def test_more_wrong_captchas_than_the_client_limit_lock_nobody_out_of_the_address(
     member: Member, attacker: Client
 ) -> None:
-    fail_captchas(attacker, CLIENT_LIMIT - 1)
-    assert post_login(attacker, password=PASSWORD).status_code == 302  # 99: still allowed
-    attacker.logout()
+    """A robot that solves nothing at an address an office shares: its people still sign in and
+    sign up."""
+    fail_captchas(attacker, CLIENT_LIMIT + 10)
 
-    fail_captchas(attacker, 1, email="someone-else@example.com")
-
-    assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
-    assert_locked_out(post_login(attacker, email=UNKNOWN_EMAIL), attacker)
+    neighbour = Client(REMOTE_ADDR=ATTACKER)
+    assert_signs_in(neighbour)
     members_before = Member.objects.count()
-    assert_locked_out(post_register(attacker, email="new@example.com"), attacker)
-    assert Member.objects.count() == members_before
+    assert post_register(Client(REMOTE_ADDR=ATTACKER), email="new@example.com").status_code == 302
+    assert Member.objects.count() == members_before + 1
+    assert client_failures(ATTACKER) == 0
 
 
-def test_wrong_captcha_that_reaches_the_client_limit_says_so_and_the_next_is_refused(
+def test_taken_emails_at_sign_up_count_toward_no_limit(
     member: Member, attacker: Client, settings: Any
 ) -> None:
-    """Like the password failure that reaches the account limit: its own message, then 429."""
+    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 3
+    for _ in range(5):
+        response = post_register(attacker, email=EMAIL)
+        assert response.status_code == 200
+        assert EMAIL_TAKEN in response.content.decode()
+
+    assert_signs_in(attacker)
+
+
+def test_password_failures_that_reach_the_client_limit_lock_the_address_out_of_sign_in(
+    db: None, fast_password_hasher: None, attacker: Client, settings: Any
+) -> None:
+    """Like the failure that reaches the account limit: its own message, then 429."""
     settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
-    fail_captchas(attacker, 4)
+    for number in range(4):
+        post_login(attacker, email=f"guess{number}@example.com", password=WRONG_PASSWORD)
 
-    response = post_login(attacker, right_captcha=False)
+    reaching = post_login(attacker, email="guess4@example.com", password=WRONG_PASSWORD)
 
-    assert response.status_code == 200
-    assert CAPTCHA_WRONG in response.content.decode()
+    assert outcome(reaching) == (200, (BAD_CREDENTIALS,))
+    assert_locked_out(post_login(attacker, email="fresh@example.com"), attacker)
+
+
+def test_a_locked_out_address_can_still_sign_up(
+    member: Member, attacker: Client, settings: Any
+) -> None:
+    """Sign-up checks no password: the sign-in lockouts do not apply to it."""
+    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 2
+    fail_passwords(attacker, 2, email=UNKNOWN_EMAIL)
     assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
+
+    assert post_register(attacker, email="new@example.com").status_code == 302
 
 
 def test_client_lockout_leaves_other_addresses_alone(
     member: Member, attacker: Client, settings: Any
 ) -> None:
     settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
-    fail_captchas(attacker, 5)
+    fail_passwords(attacker, 5, email=UNKNOWN_EMAIL)
     assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
     assert_signs_in(Client(REMOTE_ADDR=BYSTANDER))
-
-
-def test_wrong_passwords_on_many_accounts_count_toward_the_client(
-    db: None, fast_password_hasher: None, attacker: Client, settings: Any
-) -> None:
-    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
-    for number in range(5):
-        post_login(attacker, email=f"guess{number}@example.com", password=WRONG_PASSWORD)
-
-    assert_locked_out(post_login(attacker, email="fresh@example.com"), attacker)
 
 
 def test_failures_from_different_addresses_are_counted_separately(
@@ -353,11 +366,25 @@ def test_failures_from_different_addresses_are_counted_separately(
 ) -> None:
     settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 6
     first, second = Client(REMOTE_ADDR=ATTACKER), Client(REMOTE_ADDR=BYSTANDER)
-    fail_captchas(first, 5)
-    fail_captchas(second, 5)
+    fail_passwords(first, 5, email=UNKNOWN_EMAIL)
+    fail_passwords(second, 5, email="other@example.com")
 
     assert post_login(first, password=PASSWORD).status_code == 302
     assert post_login(second, password=PASSWORD).status_code == 302
+
+
+def test_an_ipv6_client_is_counted_by_its_slash_64(
+    db: None, fast_password_hasher: None, settings: Any
+) -> None:
+    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 3
+    for host in range(1, 4):
+        client = Client(REMOTE_ADDR=f"2001:db8:1:2::{host}")
+        post_login(client, email=f"guess{host}@example.com", password=WRONG_PASSWORD)
+
+    same_machine = Client(REMOTE_ADDR="2001:db8:1:2:ffff:ffff:ffff:ffff")
+    assert_locked_out(post_login(same_machine, email="fresh@example.com"), same_machine)
+    next_network = Client(REMOTE_ADDR="2001:db8:1:3::1")
+    assert post_login(next_network, email="fresh@example.com").status_code == 200
 
 
 # The client address: REMOTE_ADDR, X-Forwarded-For only behind trusted proxies
@@ -374,7 +401,7 @@ def test_spoofed_forwarded_for_neither_resets_nor_spreads_the_client_count(
     settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
     attacker = Client(REMOTE_ADDR=ATTACKER)
     for number in range(5):
-        fail_captchas(attacker, 1, **spoofed_headers(number))
+        fail_passwords(attacker, 1, email=UNKNOWN_EMAIL, **spoofed_headers(number))
 
     # Not reset: a new claimed address does not help the attacker.
     assert_locked_out(post_login(attacker, **spoofed_headers(99)), attacker)
@@ -392,7 +419,8 @@ def test_behind_one_trusted_proxy_the_rightmost_hop_is_the_client(
     proxy = "10.0.0.1"
     attacker = Client(REMOTE_ADDR=proxy)
     for number in range(5):
-        fail_captchas(attacker, 1, HTTP_X_FORWARDED_FOR=f"192.0.2.{number}, {ATTACKER}")
+        forwarded = f"192.0.2.{number}, {ATTACKER}"
+        fail_passwords(attacker, 1, email=UNKNOWN_EMAIL, HTTP_X_FORWARDED_FOR=forwarded)
 
     assert counted_clients() == {ATTACKER}
     locked = post_login(attacker, HTTP_X_FORWARDED_FOR=f"192.0.2.99, {ATTACKER}")
@@ -424,7 +452,80 @@ def test_client_ip_trusts_only_the_configured_proxy_hops(
     extra = {} if forwarded_for is None else {"HTTP_X_FORWARDED_FOR": forwarded_for}
     request = RequestFactory().get("/", REMOTE_ADDR="192.0.2.1", **extra)
 
-    assert throttle.client_ip(request) == expected
+    assert throttle.client_address(request) == expected
+
+
+PROXIES = ["10.0.0.0/8", "192.0.2.1", "2001:db8:ff::/48"]
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded_for", "expected"),
+    [
+        ("203.0.113.5", None, "203.0.113.5"),  # not from a proxy: the header is ignored
+        ("203.0.113.5", "6.6.6.6", "203.0.113.5"),
+        ("10.1.2.3", "203.0.113.9", "203.0.113.9"),  # one trusted hop
+        ("10.1.2.3", "6.6.6.6, 203.0.113.9, 10.9.9.9", "203.0.113.9"),  # two trusted hops
+        ("192.0.2.1", "6.6.6.6, 203.0.113.9", "203.0.113.9"),  # a single trusted address
+        ("10.1.2.3", "203.0.113.9, 192.0.2.1", "203.0.113.9"),
+        ("2001:db8:ff:1::1", "2001:db8:1::5", "2001:db8:1::5"),
+        ("10.1.2.3", "not-an-address", "10.1.2.3"),  # the proxy's report is garbage: the proxy
+        ("10.1.2.3", "10.4.4.4, 10.5.5.5", "10.4.4.4"),  # every hop trusted: the leftmost
+        ("10.1.2.3", "::ffff:203.0.113.9", "203.0.113.9"),  # IPv4-mapped IPv6 is the IPv4
+    ],
+)
+def test_client_address_walks_forwarded_for_over_trusted_proxies(
+    settings: Any, remote: str, forwarded_for: str | None, expected: str
+) -> None:
+    settings.MEMBER_TRUSTED_PROXIES = PROXIES
+    extra = {} if forwarded_for is None else {"HTTP_X_FORWARDED_FOR": forwarded_for}
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, **extra)
+
+    assert throttle.client_address(request) == expected
+
+
+def test_trusted_proxies_by_address_behind_a_proxy_count_each_client(
+    member: Member, settings: Any
+) -> None:
+    settings.MEMBER_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 3
+    attacker = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"6.6.6.6, {ATTACKER}")
+    fail_passwords(attacker, 3, email=UNKNOWN_EMAIL)
+
+    assert_locked_out(post_login(attacker), attacker)
+    bystander = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=BYSTANDER)
+    assert_signs_in(bystander)
+
+
+@pytest.mark.parametrize(
+    ("address", "counted_as"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+    ],
+)
+def test_per_client_limits_count_an_ipv6_client_by_its_slash_64(
+    address: str, counted_as: str
+) -> None:
+    request = RequestFactory().get("/", REMOTE_ADDR=address)
+
+    assert throttle.client_network(request) == counted_as
+
+
+def test_forwarded_for_without_a_trusted_proxy_logs_one_warning_naming_the_settings(
+    member: Member, caplog: pytest.LogCaptureFixture, settings: Any
+) -> None:
+    settings.MEMBER_TRUSTED_PROXY_COUNT = 0
+    throttle._warn_untrusted_forwarding.cache_clear()
+    for number in range(3):
+        post_login(Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.{number}"))
+
+    warnings = [
+        r for r in caplog.records if r.name == "member.throttle" and r.levelname == "WARNING"
+    ]
+    assert len(warnings) == 1
+    assert "MEMBER_TRUSTED_PROXY_COUNT" in warnings[0].getMessage()
+    assert "MEMBER_TRUSTED_PROXIES" in warnings[0].getMessage()
 
 
 # The window
@@ -448,7 +549,7 @@ def test_client_lockout_ends_when_a_shorter_window_setting_has_passed(
 ) -> None:
     settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
     settings.MEMBER_LOGIN_FAILURE_WINDOW = 120
-    fail_captchas(attacker, 5)
+    fail_passwords(attacker, 5, email=UNKNOWN_EMAIL)
     assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
 
     move_attempts_back(121)
@@ -479,18 +580,6 @@ def test_every_lockout_answer_says_when_to_retry(member: Member, attacker: Clien
     assert already_locked.status_code == 429
     # The time actually left of the window that began with the first failure.
     assert 15 * 60 - 30 <= int(already_locked["Retry-After"]) <= 15 * 60
-
-
-def test_locked_out_sign_up_says_when_to_retry(
-    member: Member, attacker: Client, settings: Any
-) -> None:
-    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 1
-    fail_captchas(attacker, 1)
-
-    response = post_register(attacker, email="new@example.com")
-
-    assert_locked_out(response, attacker)
-    assert 15 * 60 - 30 <= int(response["Retry-After"]) <= 15 * 60
 
 
 # Captcha image rate limit
@@ -556,8 +645,8 @@ def test_captcha_rate_limit_starts_again_in_the_next_minute(
     request = RequestFactory().get(CAPTCHA_URL, REMOTE_ADDR=ATTACKER)
     minute = 1_700_000_040.0  # a multiple of 60: the start of a window
 
-    within = [throttle.captcha_image_refusal(request, now=minute + 10 * i) for i in range(4)]
-    next_minute = throttle.captcha_image_refusal(request, now=minute + 60)
+    within = [throttle.consume_captcha_request(request, now=minute + 10 * i) for i in range(4)]
+    next_minute = throttle.consume_captcha_request(request, now=minute + 60)
 
     assert within[:3] == [None, None, None]
     assert within[3] is not None
@@ -572,7 +661,7 @@ def test_captcha_rate_limit_zero_means_unlimited(
     request = RequestFactory().get(CAPTCHA_URL, REMOTE_ADDR=ATTACKER)
     client = Client(REMOTE_ADDR=ATTACKER)
 
-    hits = [throttle.captcha_image_refusal(request, now=1_700_000_040.0) for _ in range(500)]
+    hits = [throttle.consume_captcha_request(request, now=1_700_000_040.0) for _ in range(500)]
     statuses = {client.get(CAPTCHA_URL).status_code for _ in range(35)}
 
     assert hits == [None] * 500
@@ -585,7 +674,7 @@ def test_captcha_rate_limit_default_is_thirty_a_minute(
     del settings.MEMBER_CAPTCHA_RATE_LIMIT  # the test settings turn it off; this is the default
     request = RequestFactory().get(CAPTCHA_URL, REMOTE_ADDR=ATTACKER)
 
-    hits = [throttle.captcha_image_refusal(request, now=1_700_000_040.0) for _ in range(31)]
+    hits = [throttle.consume_captcha_request(request, now=1_700_000_040.0) for _ in range(31)]
 
     assert [hit is not None for hit in hits] == [False] * 30 + [True]
 
@@ -735,7 +824,8 @@ def test_failure_records_in_the_database_hold_neither_password_nor_answer(
     )
     stored = "\n".join(str(row) for row in ThrottleCounter.objects.values_list())
 
-    # One counter for the account (the password check), one for the client (both failures).
+    # One counter for the account, one for the client: the password check; the wrong captcha
+    # counts toward nothing.
     assert ThrottleCounter.objects.count() == 2
     assert SECRET_PASSWORD not in stored
     assert WRONG_TYPED_ANSWER not in stored

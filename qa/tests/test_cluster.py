@@ -50,16 +50,11 @@ def on(site: Site, visitor: Visitor) -> Visitor:
     return twin
 
 
-def solved(visitor: Visitor, page: str = "/member/login/") -> dict[str, str]:
-    """The page's CSRF token and the answer to a captcha drawn for this visitor."""
-    token = csrf_token(visitor.get(page))
-    assert visitor.get("/member/captcha/").status == 200
-    answer = visitor.get("/member/debug/captcha/").text.split('"captcha": "')[1].split('"')[0]
-    return {"csrfmiddlewaretoken": token, "captcha": answer}
-
-
 def sign_in(visitor: Visitor, *, remember: bool = False) -> int:
-    form = solved(visitor) | {"useremail": member_email(0), "userpassword": LOAD_PASSWORD}
+    form = visitor.solved_form("/member/login/") | {
+        "useremail": member_email(0),
+        "userpassword": LOAD_PASSWORD,
+    }
     if remember:
         form["rememberme"] = "on"
     return visitor.post("/member/login/", form).status
@@ -68,7 +63,10 @@ def sign_in(visitor: Visitor, *, remember: bool = False) -> int:
 def test_a_captcha_drawn_by_one_server_is_answered_on_the_other(servers: tuple[Site, Site]) -> None:
     first, second = servers
     visitor = Visitor(first, address="192.0.2.1")
-    form = solved(visitor) | {"useremail": member_email(0), "userpassword": LOAD_PASSWORD}
+    form = visitor.solved_form("/member/login/") | {
+        "useremail": member_email(0),
+        "userpassword": LOAD_PASSWORD,
+    }
 
     assert on(second, visitor).post("/member/login/", form).status == 302
     assert SIGNED_IN in on(first, visitor).get("/member/").text
@@ -96,12 +94,18 @@ def test_ten_failures_spread_over_both_servers_lock_the_account_on_both(
     account = "spread@example.com"
     for attempt in range(10):
         visitor = Visitor(servers[attempt % 2], address=f"198.51.100.{attempt + 1}")
-        form = solved(visitor) | {"useremail": account, "userpassword": "wrong-password"}
+        form = visitor.solved_form("/member/login/") | {
+            "useremail": account,
+            "userpassword": "wrong-password",
+        }
         assert BAD_CREDENTIALS in visitor.post("/member/login/", form).text
 
     for site in servers:
         visitor = Visitor(site, address="198.51.100.99")
-        form = solved(visitor) | {"useremail": account, "userpassword": "wrong-password"}
+        form = visitor.solved_form("/member/login/") | {
+            "useremail": account,
+            "userpassword": "wrong-password",
+        }
         assert visitor.post("/member/login/", form).status == 429
 
 
