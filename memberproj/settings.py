@@ -80,7 +80,7 @@ if DEBUG:
 MIDDLEWARE = [
     # Outermost, so every response gets their headers: static files, the 400 for an unknown Host
     # (raised inside CommonMiddleware), 403, 404, 405, 429 and 500 pages alike.
-    "member.middleware.CSPMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "member.middleware.NeverCachedMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -150,7 +150,7 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
-    SESSION_ENGINE = "member.session_engines.cache"
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
     CACHES = {
         "default": {
@@ -158,7 +158,7 @@ else:
             "LOCATION": "member_cache",
         }
     }
-    SESSION_ENGINE = "member.session_engines.db"
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_USER_MODEL = "member.Member"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]

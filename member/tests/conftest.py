@@ -10,11 +10,12 @@ import pytest
 from django.conf import settings as django_settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import cache
+from django.test import Client
 
 from member import ratelimit
 from member.models import Member
 from member.ratelimit import DatabaseCounters
-from member.tests.helpers import MEMBER_EMAIL, MEMBER_NAME, MEMBER_PASSWORD
+from member.tests.helpers import ATTACKER, MEMBER_EMAIL, MEMBER_NAME, MEMBER_PASSWORD
 from qa.services import redis_server
 
 
@@ -25,6 +26,12 @@ def member(db: None, fast_password_hasher: None) -> Member:
     Hashed with the fast hasher: tests that use this member are not about hashing.
     """
     return Member.objects.create_user(MEMBER_EMAIL, MEMBER_PASSWORD, username=MEMBER_NAME)
+
+
+@pytest.fixture
+def attacker() -> Client:
+    """A browser at an address of its own, trying sign-ins that are not its to try."""
+    return Client(REMOTE_ADDR=ATTACKER)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 from typing import Any
 from unittest import mock
 
-from django.contrib.auth import hashers
+from django.contrib.auth import SESSION_KEY, hashers
 from django.contrib.auth.backends import ModelBackend
 from django.http import HttpResponse
 from django.test import Client, override_settings
@@ -30,6 +30,7 @@ DEBUG_HOOK_URL = "/member/debug/captcha/"
 MEMBER_EMAIL = "ada@example.com"
 MEMBER_NAME = "Ada Lovelace"
 MEMBER_PASSWORD = "analytical-engine-1843"
+ATTACKER = "198.51.100.7"  # the address of the ``attacker`` fixture's browser
 
 
 # Letters the site never draws by default (0-9A-F): a challenge planted with them cannot be
@@ -37,9 +38,9 @@ MEMBER_PASSWORD = "analytical-engine-1843"
 PLANTED_ALPHABET = "GHJKMNPQRS"
 
 
-def new_captcha(client: Client) -> str:
+def new_captcha(client: Client, **extra: Any) -> str:
     """Fetch a captcha image as a browser does and return the answer the session now holds."""
-    response = client.get(CAPTCHA_URL)
+    response = client.get(CAPTCHA_URL, **extra)
     assert response.status_code == 200, response.status_code
     answer = captcha.current_answer(client.session)
     assert answer is not None
@@ -77,7 +78,7 @@ def post_login(
     data = {
         "useremail": email,
         "userpassword": password,
-        "captcha": new_captcha(client) if answer is None else answer,
+        "captcha": new_captcha(client, **kwargs) if answer is None else answer,
     }
     if remember:
         data["rememberme"] = "on"
@@ -107,7 +108,7 @@ def register_data(
 
 def signed_in_member_id(client: Client) -> str | None:
     """The member id Django's session says is signed in, or ``None`` when anonymous."""
-    return client.session.get("_auth_user_id")
+    return client.session.get(SESSION_KEY)
 
 
 def expired_issue_time(timeout: float = 300) -> float:

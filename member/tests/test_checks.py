@@ -52,28 +52,6 @@ def test_server_side_sessions_are_accepted() -> None:
 
 
 @pytest.mark.parametrize(
-    "engine",
-    [
-        "django.contrib.sessions.backends.db",
-        "django.contrib.sessions.backends.cache",
-        SIGNED_COOKIES,
-        "no.such.engine",
-    ],
-)
-def test_session_engines_that_cannot_retire_a_key_are_refused(settings: Any, engine: str) -> None:
-    settings.SESSION_ENGINE = engine
-
-    assert "member.E006" in check_ids()
-
-
-@pytest.mark.parametrize("engine", ["member.session_engines.db", "member.session_engines.cache"])
-def test_the_projects_session_engines_are_accepted(settings: Any, engine: str) -> None:
-    settings.SESSION_ENGINE = engine
-
-    assert "member.E006" not in check_ids()
-
-
-@pytest.mark.parametrize(
     ("length", "alphabet"),
     [(0, "0123456789ABCDEF"), (17, "0123456789ABCDEF"), ("5", "0123456789ABCDEF"), (4, "ABC")],
     ids=["zero", "longer-than-alphabet", "not-a-number", "alphabet-too-small"],

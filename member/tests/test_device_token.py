@@ -37,11 +37,6 @@ def owner(member: Member) -> Client:
     return browser
 
 
-@pytest.fixture
-def attacker() -> Client:
-    return Client(REMOTE_ADDR="198.51.100.7")
-
-
 def test_signing_in_gives_the_browser_an_http_only_device_token(member: Member) -> None:
     browser = Client()
     post_login(browser)

@@ -7,13 +7,9 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from csp.constants import NONCE
-from csp.exceptions import CSPNonceError
-from csp.middleware import CSPMiddleware as DjangoCSPMiddleware
 from django.http import HttpResponse
 from django.test import Client
 
-from member.middleware import CSPMiddleware
 from member.tests.helpers import CAPTCHA_URL, LOGIN_URL
 from qa.servers import Site, Visitor, serve_site
 
@@ -122,85 +118,6 @@ def test_a_path_out_of_the_static_folder_is_a_404(site: Site, path: str) -> None
 
 
 # The site-wide policy, built once
-
-
-def csp_headers(middleware_class: type, request: Any, response: Any) -> dict[str, str]:
-    middleware = middleware_class(lambda request: response)
-    middleware.process_request(request)
-    answered = middleware.process_response(request, response)
-    return {
-        name: value
-        for name, value in answered.headers.items()
-        if name.startswith("Content-Security-Policy")
-    }
-
-
-@pytest.mark.parametrize("status", [200, 404, 429, 500])
-@pytest.mark.parametrize("debug", [False, True])
-def test_the_built_once_policy_is_the_one_django_csp_builds(
-    rf: Any, settings: Any, status: int, debug: bool
-) -> None:
-    settings.DEBUG = debug
-    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"img-src": ["'self'", "data:"]}}
-
-    ours = csp_headers(CSPMiddleware, rf.get("/"), HttpResponse(status=status))
-    theirs = csp_headers(DjangoCSPMiddleware, rf.get("/"), HttpResponse(status=status))
-
-    assert ours == theirs
-    assert bool(ours) is not (debug and status in {404, 500})  # Django's debug pages go bare
-
-
-def test_a_changed_policy_setting_takes_effect(rf: Any, settings: Any) -> None:
-    csp_headers(CSPMiddleware, rf.get("/"), HttpResponse())
-    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
-
-    headers = csp_headers(CSPMiddleware, rf.get("/"), HttpResponse())
-
-    assert headers == {"Content-Security-Policy": "default-src 'none'"}
-
-
-def test_exempt_and_excluded_responses_get_no_policy(rf: Any, settings: Any) -> None:
-    exempt = HttpResponse()
-    exempt._csp_exempt = True  # what django-csp's @csp_exempt sets
-    settings.CONTENT_SECURITY_POLICY = {
-        **settings.CONTENT_SECURITY_POLICY,
-        "EXCLUDE_URL_PREFIXES": ["/excluded/"],
-    }
-
-    assert csp_headers(CSPMiddleware, rf.get("/"), exempt) == {}
-    assert csp_headers(CSPMiddleware, rf.get("/excluded/page/"), HttpResponse()) == {}
-    assert csp_headers(CSPMiddleware, rf.get("/page/"), HttpResponse()) != {}
-
-
-def test_a_response_with_a_policy_of_its_own_gets_it_from_django_csp(rf: Any) -> None:
-    response = HttpResponse()
-    response._csp_update = {"img-src": ["https://images.example"]}  # what @csp_update sets
-
-    headers = csp_headers(CSPMiddleware, rf.get("/"), response)
-
-    assert "img-src 'self' blob: https://images.example" in headers["Content-Security-Policy"]
-
-
-def test_a_nonce_used_by_the_page_is_in_the_policy(rf: Any, settings: Any) -> None:
-    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"script-src": ["'self'", NONCE]}}
-    request = rf.get("/")
-    middleware = CSPMiddleware(lambda request: HttpResponse())
-    middleware.process_request(request)
-    nonce = str(request.csp_nonce)  # a template asking for it
-
-    response = middleware.process_response(request, HttpResponse())
-
-    assert f"script-src 'self' 'nonce-{nonce}'" in response["Content-Security-Policy"]
-
-
-def test_a_nonce_asked_for_after_the_header_was_written_is_refused(rf: Any) -> None:
-    request = rf.get("/")
-    middleware = CSPMiddleware(lambda request: HttpResponse())
-    middleware.process_request(request)
-    middleware.process_response(request, HttpResponse())
-
-    with pytest.raises(CSPNonceError):
-        str(request.csp_nonce)
 
 
 # Signed-in pages

@@ -29,7 +29,7 @@ def redis_down(settings: Any) -> None:
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
-    settings.SESSION_ENGINE = "member.session_engines.cache"
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 
 def test_with_redis_down_a_captcha_gets_503_in_chinese(redis_down: None) -> None:

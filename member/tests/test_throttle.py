@@ -23,11 +23,16 @@ from django.test import Client, RequestFactory
 
 from member import captcha, ratelimit, throttle
 from member.models import Member, ThrottleCounter
+from member.tests import helpers
 from member.tests.helpers import (
+    ATTACKER,
     CAPTCHA_URL,
     LOGIN_URL,
     REGISTER_URL,
     client_failures,
+    new_captcha,
+    register_data,
+    signed_in_member_id,
 )
 from member.tests.helpers import MEMBER_EMAIL as EMAIL
 from member.tests.helpers import MEMBER_PASSWORD as PASSWORD
@@ -39,7 +44,6 @@ WRONG_PASSWORD = "not-the-password"
 WRONG_ANSWER = "ZZZZZ"
 
 
-ATTACKER = "198.51.100.7"
 BYSTANDER = "203.0.113.20"
 
 ACCOUNT_LIMIT = 10
@@ -53,15 +57,6 @@ pytestmark = pytest.mark.django_db
 # Helpers
 
 
-def solved_captcha(client: Client, **extra: Any) -> str:
-    """Fetch a captcha image as the page does and return the answer the session now holds."""
-    response = client.get(CAPTCHA_URL, **extra)
-    assert response.status_code == 200, response.status_code
-    answer = captcha.current_answer(client.session)
-    assert answer
-    return answer
-
-
 def post_login(
     client: Client,
     *,
@@ -70,25 +65,14 @@ def post_login(
     right_captcha: bool = True,
     **extra: Any,
 ) -> HttpResponse:
-    """POST the login form; with ``right_captcha`` a fresh image is fetched and solved first.
-
-    A wrong captcha is sent without fetching an image: no challenge is a wrong answer like any
-    other (one message for wrong, missing or expired).
-    """
-    answer = solved_captcha(client, **extra) if right_captcha else WRONG_ANSWER
-    data = {"useremail": email, "userpassword": password, "captcha": answer}
-    return client.post(LOGIN_URL, data, **extra)
+    """The sign-in form; a wrong captcha is sent without fetching an image (no challenge is a
+    wrong answer like any other)."""
+    answer = None if right_captcha else WRONG_ANSWER
+    return helpers.post_login(client, email=email, password=password, answer=answer, **extra)
 
 
 def post_register(client: Client, *, email: str, **extra: Any) -> HttpResponse:
-    data = {
-        "username": "Grace Hopper",
-        "useremail": email,
-        "userpassword": "cobol-compiler-1959",
-        "userpassword2": "cobol-compiler-1959",
-        "captcha": solved_captcha(client, **extra),
-    }
-    return client.post(REGISTER_URL, data, **extra)
+    return client.post(REGISTER_URL, register_data(client, email=email), **extra)
 
 
 def page_messages(response: HttpResponse) -> tuple[str, ...]:
@@ -106,14 +90,10 @@ def outcome(response: HttpResponse) -> Outcome:
     return response.status_code, page_messages(response)
 
 
-def is_signed_in(client: Client) -> bool:
-    return "_auth_user_id" in client.session
-
-
 def assert_locked_out(response: HttpResponse, client: Client) -> None:
     assert response.status_code == 429, outcome(response)
     assert any(LOCKED_OUT in text for text in page_messages(response)), outcome(response)
-    assert not is_signed_in(client)
+    assert signed_in_member_id(client) is None
 
 
 def fail_passwords(client: Client, count: int, *, email: str = EMAIL, **extra: Any) -> None:
@@ -141,11 +121,6 @@ def counted_clients() -> set[str]:
     return {key.removeprefix(prefix) for key in keys}
 
 
-@pytest.fixture
-def attacker() -> Client:
-    return Client(REMOTE_ADDR=ATTACKER)
-
-
 # Per account
 
 
@@ -162,7 +137,7 @@ def test_eleventh_attempt_with_right_password_is_refused_after_ten_failures(
 def assert_signs_in(client: Client) -> None:
     response = post_login(client, password=PASSWORD)
     assert response.status_code == 302, outcome(response)
-    assert is_signed_in(client)
+    assert signed_in_member_id(client) is not None
 
 
 def test_nine_failures_do_not_lock_the_account(member: Member, attacker: Client) -> None:
@@ -204,7 +179,7 @@ def test_account_lockout_leaves_other_accounts_of_the_same_address_alone(
     response = post_login(attacker, email="grace@example.com", password="cobol-compiler-1959")
 
     assert response.status_code == 302
-    assert is_signed_in(attacker)
+    assert signed_in_member_id(attacker) is not None
 
 
 def test_rotating_user_agents_do_not_reset_the_account_count(
@@ -297,7 +272,7 @@ def test_wrong_captcha_is_answered_with_the_captcha_message(
     response = post_login(attacker, right_captcha=False)
 
     assert outcome(response) == (200, (CAPTCHA_WRONG,))
-    assert not is_signed_in(attacker)
+    assert signed_in_member_id(attacker) is None
 
 
 def test_more_wrong_captchas_than_the_client_limit_lock_nobody_out_of_the_address(
@@ -341,23 +316,21 @@ def test_password_failures_that_reach_the_client_limit_lock_the_address_out_of_s
     assert_locked_out(post_login(attacker, email="fresh@example.com"), attacker)
 
 
-def test_a_locked_out_address_can_still_sign_up(
-    member: Member, attacker: Client, settings: Any
-) -> None:
-    """Sign-up checks no password: the sign-in lockouts do not apply to it."""
+@pytest.fixture
+def locked_out_address(member: Member, attacker: Client, settings: Any) -> Client:
+    """The attacker's address, locked out of sign-in by password failures on a stranger's email."""
     settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 2
     fail_passwords(attacker, 2, email=UNKNOWN_EMAIL)
     assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
+    return attacker
 
-    assert post_register(attacker, email="new@example.com").status_code == 302
+
+def test_a_locked_out_address_can_still_sign_up(locked_out_address: Client) -> None:
+    """Sign-up checks no password: the sign-in lockouts do not apply to it."""
+    assert post_register(locked_out_address, email="new@example.com").status_code == 302
 
 
-def test_client_lockout_leaves_other_addresses_alone(
-    member: Member, attacker: Client, settings: Any
-) -> None:
-    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
-    fail_passwords(attacker, 5, email=UNKNOWN_EMAIL)
-    assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
+def test_client_lockout_leaves_other_addresses_alone(locked_out_address: Client) -> None:
     assert_signs_in(Client(REMOTE_ADDR=BYSTANDER))
 
 
@@ -612,7 +585,7 @@ def test_refused_captcha_image_leaves_the_current_challenge_alone(
 ) -> None:
     settings.MEMBER_CAPTCHA_RATE_LIMIT = 1
     client = Client(REMOTE_ADDR=ATTACKER)
-    answer = solved_captcha(client)
+    answer = new_captcha(client)
 
     assert client.get(CAPTCHA_URL).status_code == 429
     assert captcha.current_answer(client.session) == answer
@@ -793,14 +766,14 @@ def test_no_log_record_holds_the_password_or_the_captcha_answer(
     client = Client(REMOTE_ADDR=ATTACKER)
     answers: list[str] = []
     for password in ("wrong-1-" + SECRET_PASSWORD, "wrong-2-" + SECRET_PASSWORD, SECRET_PASSWORD):
-        answers.append(solved_captcha(client))
+        answers.append(new_captcha(client))
         data = {"useremail": EMAIL, "userpassword": password, "captcha": answers[-1]}
         client.post(LOGIN_URL, data)
     client.post(
         LOGIN_URL,
         {"useremail": EMAIL, "userpassword": SECRET_PASSWORD, "captcha": WRONG_TYPED_ANSWER},
     )
-    answers.append(solved_captcha(Client(REMOTE_ADDR=BYSTANDER)))
+    answers.append(new_captcha(Client(REMOTE_ADDR=BYSTANDER)))
     post_login(Client(REMOTE_ADDR=BYSTANDER), password=SECRET_PASSWORD)
 
     logged = everything_logged(all_log_records)
@@ -814,7 +787,7 @@ def test_no_log_record_holds_the_password_or_the_captcha_answer(
 def test_failure_records_in_the_database_hold_neither_password_nor_answer(
     database_counters: None, secret_member: Member, attacker: Client
 ) -> None:
-    answer = solved_captcha(attacker)
+    answer = new_captcha(attacker)
     attacker.post(
         LOGIN_URL, {"useremail": EMAIL, "userpassword": "x" + SECRET_PASSWORD, "captcha": answer}
     )
@@ -825,8 +798,8 @@ def test_failure_records_in_the_database_hold_neither_password_nor_answer(
     stored = "\n".join(str(row) for row in ThrottleCounter.objects.values_list())
 
     # One counter for the account, one for the client: the password check; the wrong captcha
-    # counts toward nothing.
-    assert ThrottleCounter.objects.count() == 2
+    # counts toward nothing (the spent challenge's marker is keyed by its random id).
+    assert ThrottleCounter.objects.filter(key__startswith="signin:").count() == 2
     assert SECRET_PASSWORD not in stored
     assert WRONG_TYPED_ANSWER not in stored
     assert answer not in stored

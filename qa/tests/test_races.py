@@ -23,6 +23,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -53,30 +54,45 @@ SERVERS = {
     "gunicorn-3-sync": {"kind": "gunicorn", "workers": 3},
     "gunicorn-2x8-threads": {"kind": "gunicorn", "workers": 2, "threads": 8},
 }
+# Every server kind on SQLite and on PostgreSQL + Redis (sessions and counters in Redis), and the
+# threaded one on PostgreSQL alone (sessions and counters in PostgreSQL).
+SITES = {
+    **{f"{kind}-sqlite": (kind, "sqlite") for kind in SERVERS},
+    **{f"{kind}-postgres-redis": (kind, "postgres-redis") for kind in SERVERS},
+    "gunicorn-2x8-threads-postgres": ("gunicorn-2x8-threads", "postgres"),
+}
+# The tests that cost a few dozen password hashes each run on one site of each server family and
+# each store.
+TWO_SITES = ["runserver-sqlite", "gunicorn-3-sync-postgres-redis"]
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres-redis"])
-def backend(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
-    """The database and cache the servers share: SQLite alone, or PostgreSQL + Redis."""
-    if request.param == "sqlite":
-        yield {}
-        return
-    with postgres_server() as postgres, redis_server() as redis:
-        yield {"postgres": postgres, "redis": redis}
+@pytest.fixture(scope="module")
+def shared_servers() -> Iterator[Callable[[str], Any]]:
+    """PostgreSQL and Redis for the module's sites, each started when a site first needs it."""
+    with ExitStack() as stack:
+        started: dict[str, Any] = {}
+
+        def server(name: str) -> Any:
+            if name not in started:
+                start = postgres_server if name == "postgres" else redis_server
+                started[name] = stack.enter_context(start())
+            return started[name]
+
+        yield server
 
 
-@pytest.fixture(scope="module", params=list(SERVERS))
-def site(request: pytest.FixtureRequest, backend: dict[str, Any]) -> Iterator[Site]:
+@pytest.fixture(scope="module", params=list(SITES))
+def site(request: pytest.FixtureRequest, shared_servers: Callable[[str], Any]) -> Iterator[Site]:
+    kind, store = SITES[request.param]
     environment: dict[str, str] = {}
-    if backend:
+    if store != "sqlite":
         name = f"races_{request.param.replace('-', '_')}"
-        environment = {
-            "DATABASE_URL": backend["postgres"].create_database(name),
-            # A Redis database of its own per site: counters must not carry over between sites.
-            "REDIS_URL": backend["redis"].url(list(SERVERS).index(request.param)),
-        }
+        environment["DATABASE_URL"] = shared_servers("postgres").create_database(name)
+    if store == "postgres-redis":
+        # A Redis database of its own per site: counters must not carry over between sites.
+        environment["REDIS_URL"] = shared_servers("redis").url(list(SITES).index(request.param))
     with serve_site(
-        members=4, backend=environment, settings=SITE_SETTINGS, **SERVERS[request.param]
+        members=4, backend=environment, settings=SITE_SETTINGS, **SERVERS[kind]
     ) as running:
         yield running
 
@@ -245,7 +261,7 @@ def test_a_flood_without_captchas_locks_nobody_out_of_a_shared_address(site: Sit
     assert newcomer.post("/member/register/", form).status == 302
 
 
-@pytest.mark.parametrize("site", ["runserver", "gunicorn-3-sync"], indirect=True)
+@pytest.mark.parametrize("site", TWO_SITES, indirect=True)
 def test_the_remembered_browser_gets_past_a_locked_address(site: Site) -> None:
     """Strangers' emails, solved captchas, wrong passwords: the shared address is locked out of
     sign-in, but not the browser that signed in to its account before."""
@@ -263,7 +279,7 @@ def test_the_remembered_browser_gets_past_a_locked_address(site: Site) -> None:
     assert sign_in(owner, REMEMBERED, LOAD_PASSWORD).status == 302
 
 
-@pytest.mark.parametrize("site", ["runserver", "gunicorn-3-sync"], indirect=True)
+@pytest.mark.parametrize("site", TWO_SITES, indirect=True)
 def test_a_password_change_revokes_the_device_tokens_minted_before_it(site: Site) -> None:
     changer, other = visitor(site), visitor(site)
     assert sign_in(changer, CHANGES_PASSWORD, LOAD_PASSWORD).status == 302
