@@ -203,6 +203,7 @@ class LoginForm(CaptchaForm):
             self.raise_if_refused(reservation)
         self.user_cache = authenticate(self.request, email=email, password=password)
         if self.user_cache is None:
+            throttle.count_failed_check(self.request, email, reservation)
             raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
         reservation.release()
         return self.cleaned_data
@@ -309,7 +310,11 @@ class MemberPasswordChangeForm(RefusableForm, PasswordChangeForm):
         reservation = throttle.consume_password_check(self.request, self.user.email)
         if isinstance(reservation, Refusal):
             raise self.refused(reservation)
-        old_password = super().clean_old_password()  # raises when wrong: the check counts
+        try:
+            old_password = super().clean_old_password()
+        except ValidationError:
+            throttle.count_failed_check(self.request, self.user.email, reservation)
+            raise
         reservation.release()
         return old_password
 

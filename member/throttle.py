@@ -21,6 +21,7 @@ attempts after it are refused with the lockout message and 429 (``ratelimit.resp
 
 from __future__ import annotations
 
+import collections
 import functools
 import ipaddress
 import logging
@@ -30,10 +31,11 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core import signing
+from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from member import ratelimit
+from member import events, metrics, ratelimit
 from member.conf import member_settings
 from member.emails import normalise_email_for_lookup
 from member.models import Member
@@ -41,13 +43,95 @@ from member.ratelimit import Refusal
 
 logger = logging.getLogger(__name__)
 
+# Sent once when an account's lockout starts (``request``, ``account``: the normalised email).
+lockout_started = Signal()
+
 # Keys are bounded: a counter key is at most 255 characters.
 ACCOUNT_KEY_LENGTH = 200
 DEVICE_COOKIE = "member_device"
 DEVICE_SALT = "member.throttle.device"
 IPV6_CLIENT_PREFIX = 64  # one client per /64: that is what one machine or household gets
-RESET_WINDOW = 60 * 60  # seconds: the password-reset limits count per hour
-CAPTCHA_WINDOW = 60  # seconds: the captcha rate limit counts per minute
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One budget: ``prefix:<subject>`` counters, each allowing ``budget`` units per ``window``.
+
+    Budgets and windows are read from ``member_settings`` on use (``override_settings`` works).
+    """
+
+    name: str
+    prefix: str
+    budget_setting: str
+    window_setting: str | None = None
+    window_seconds: int = 0
+    description: str = ""
+
+    @property
+    def budget(self) -> int:
+        return getattr(member_settings, self.budget_setting)
+
+    @property
+    def window(self) -> int:
+        if self.window_setting:
+            return getattr(member_settings, self.window_setting)
+        return self.window_seconds
+
+    def key(self, *subject: str) -> str:
+        return ":".join((self.prefix, *subject))[:255]
+
+    def consume(self, *subject: str, now: float | None = None) -> Refusal | None:
+        return ratelimit.consume(self.key(*subject), limit=self.budget, window=self.window, now=now)
+
+
+# Every limit of the site, what it counts and what it is keyed on.
+ACCOUNT = Limit(
+    "account",
+    "signin:account",
+    "LOGIN_FAILURES_PER_ACCOUNT",
+    "LOGIN_FAILURE_WINDOW",
+    description="password checks for the account",
+)
+CLIENT = Limit(
+    "client",
+    "signin:client",
+    "LOGIN_FAILURES_PER_CLIENT",
+    "LOGIN_FAILURE_WINDOW",
+    description="password checks from the client",
+)
+DEVICE = Limit(
+    "device",
+    "signin:device",
+    "DEVICE_FAILURES",
+    "LOGIN_FAILURE_WINDOW",
+    description="password checks from one remembered browser of the account",
+)
+CAPTCHA = Limit(
+    "captcha",
+    "captcha-images",
+    "CAPTCHA_RATE_LIMIT",
+    window_seconds=60,
+    description="captcha images and sounds for the client",
+)
+RESET_CLIENT = Limit(
+    "reset-client",
+    "reset:client",
+    "PASSWORD_RESET_REQUESTS_PER_CLIENT",
+    window_seconds=60 * 60,
+    description="password-reset requests from the client",
+)
+RESET_ADDRESS = Limit(
+    "reset-address",
+    "reset:address",
+    "PASSWORD_RESET_MAILS_PER_ADDRESS",
+    window_seconds=60 * 60,
+    description="password-reset mails to the address",
+)
+LIMITS = (ACCOUNT, CLIENT, DEVICE, CAPTCHA, RESET_CLIENT, RESET_ADDRESS)
+# Not a limit: which clients an account's failed checks came from (the owner's mail says how many).
+FAILED_FROM = Limit("failed-from", "signin:failed-from", "LOGIN_FAILURES_PER_ACCOUNT")
+ACCOUNT_LIMITS = (ACCOUNT, DEVICE, RESET_ADDRESS)  # keyed on an email
+CLIENT_LIMITS = (CLIENT, CAPTCHA, RESET_CLIENT)  # keyed on a client (an address or a /64)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -88,10 +172,7 @@ def client_address(request: HttpRequest) -> str:
 
 def client_network(request: HttpRequest) -> str:
     """What the per-client limits count: the IPv4 address, or the IPv6 address's /64."""
-    address = ipaddress.ip_address(client_address(request))
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/{IPV6_CLIENT_PREFIX}", strict=False))
-    return str(address)
+    return network_of(client_address(request))
 
 
 def _parse_address(value: object) -> IPAddress | None:
@@ -115,6 +196,7 @@ def _trusted_networks(values: Sequence[str]) -> tuple[IPNetwork, ...]:
 @functools.cache
 def _warn_untrusted_forwarding() -> None:
     """Once per process: a proxy in front that is not trusted makes every visitor one client."""
+    metrics.PROXY_WARNINGS.labels("untrusted_forwarded_for").inc()
     logger.warning(
         "X-Forwarded-For arrives but no proxy is trusted, so every visitor behind a proxy is "
         "counted as the proxy's address. Behind a reverse proxy, set MEMBER_TRUSTED_PROXY_COUNT "
@@ -132,30 +214,14 @@ def account_key(email: object) -> str | None:
     return normalise_email_for_lookup(email)[:ACCOUNT_KEY_LENGTH]
 
 
-def _window() -> int:
-    return member_settings.LOGIN_FAILURE_WINDOW
-
-
-def _client_counter(request: HttpRequest) -> str:
-    return f"signin:client:{client_network(request)}"
-
-
-def _account_counter(account: str) -> str:
-    return f"signin:account:{account}"
-
-
-def _device_counter(account: str, device: str) -> str:
-    return f"signin:device:{device}:{account}"[:255]
-
-
 @dataclass
 class Reservation:
     """Password checks taken from the counters; ``release()`` gives them back on success."""
 
-    keys: list[str] = field(default_factory=list)
+    keys: list[tuple[Limit, str]] = field(default_factory=list)
 
     def release(self) -> None:
-        for key in self.keys:
+        for _limit, key in self.keys:
             ratelimit.release(key)
         self.keys.clear()
 
@@ -170,32 +236,165 @@ def consume_password_check(request: HttpRequest, email: str) -> Reservation | Re
     account = account_key(email) or ""
     device = remembered_device(request, account)
     if device:
-        device_key = _device_counter(account, device)
-        refusal = ratelimit.consume(
-            device_key, limit=member_settings.DEVICE_FAILURES, window=_window()
-        )
-        return refusal or Reservation([device_key])
-    account_counter = _account_counter(account)
-    refusal = ratelimit.consume(
-        account_counter, limit=member_settings.LOGIN_FAILURES_PER_ACCOUNT, window=_window()
-    )
+        refusal = DEVICE.consume(account, device)
+        return refusal or Reservation([(DEVICE, DEVICE.key(account, device))])
+    refusal = ACCOUNT.consume(account)
     if refusal:
         return refusal
-    client_counter = _client_counter(request)
-    refusal = ratelimit.consume(
-        client_counter, limit=member_settings.LOGIN_FAILURES_PER_CLIENT, window=_window()
-    )
+    client = client_network(request)
+    refusal = CLIENT.consume(client)
     if refusal:
-        ratelimit.release(account_counter)
+        ratelimit.release(ACCOUNT.key(account))
         return refusal
-    return Reservation([account_counter, client_counter])
+    return Reservation([(ACCOUNT, ACCOUNT.key(account)), (CLIENT, CLIENT.key(client))])
+
+
+def count_failed_check(request: HttpRequest, email: str, reservation: Reservation) -> None:
+    """After a wrong password: note where it came from, and start the lockouts it completed.
+
+    Each lockout starts once (``lockout_started``, one metric, one owner mail for an account),
+    however many failures arrive at once: a budget of one per lockout decides who reports it.
+    """
+    account = account_key(email) or ""
+    client = client_network(request)
+    ratelimit.tally(FAILED_FROM.key(account, client), window=ACCOUNT.window)
+    _watch_for_a_proxy_in_disguise(client)
+    for limit, key in reservation.keys:
+        refusal = ratelimit.exhausted(key, limit=limit.budget)
+        if refusal and ratelimit.consume(f"started:{key}", limit=1, window=refusal.retry_after):
+            continue  # another failure of this burst reported it
+        if refusal:
+            events.record(request, "lockout_started", outcome=limit.name, account=account)
+            if limit is ACCOUNT:
+                lockout_started.send(sender=Limit, request=request, account=account)
+
+
+def addresses_failing(account: str) -> int:
+    """How many clients a password check for ``account`` failed from in the current window."""
+    return len(ratelimit.counts(FAILED_FROM.key(account, "")))
 
 
 def lift_account_lockout(email: str) -> None:
     """End ``email``'s account-wide lockout (e.g. after the owner reset the password)."""
     account = account_key(email)
     if account:
-        ratelimit.reset(_account_counter(account))
+        ratelimit.reset(ACCOUNT.key(account))
+
+
+def limits_for(*, email: str | None = None, client: str | None = None) -> list[LimitState]:
+    """Every limit that applies to the account ``email`` or the client ``client`` (an address),
+    with its count, budget and seconds left: what ``throttle show`` and the admin page list."""
+    states: list[LimitState] = []
+    if email is not None:
+        account = account_key(email) or ""
+        for limit in ACCOUNT_LIMITS:
+            states += _states(
+                limit, limit.key(account, "") if limit is DEVICE else limit.key(account)
+            )
+    if client is not None:
+        network = network_of(client)
+        for limit in CLIENT_LIMITS:
+            states += _states(limit, limit.key(network))
+    return states
+
+
+def lift(*, email: str | None = None, client: str | None = None, lifted_by: str) -> int:
+    """End every limit ``limits_for`` lists for them; log who did it. Returns how many ended."""
+    states = limits_for(email=email, client=client)
+    for state in states:
+        ratelimit.reset(state.key)
+        ratelimit.reset(f"started:{state.key}")
+    if email is not None:
+        for count in ratelimit.counts(FAILED_FROM.key(account_key(email) or "", "")):
+            ratelimit.reset(count.key)
+    events.record(
+        None,
+        "lockout_lifted",
+        account=account_key(email) or "" if email is not None else "",
+        client=network_of(client) if client is not None else "",
+        lifted_by=lifted_by,
+        limits=",".join(sorted({state.limit.name for state in states if state.count})),
+    )
+    return len(states)
+
+
+@dataclass(frozen=True)
+class LimitState:
+    """One counter of a limit: ``count`` of ``budget`` taken, ``seconds_left`` in its window."""
+
+    limit: Limit
+    key: str
+    subject: str
+    count: int
+    seconds_left: int
+
+    @property
+    def budget(self) -> int:
+        return self.limit.budget
+
+    @property
+    def refusing(self) -> bool:
+        return 0 < self.budget <= self.count
+
+
+def _states(limit: Limit, key: str) -> list[LimitState]:
+    """The live counters of ``limit`` at ``key`` (a device prefix lists every device's); a limit
+    with none shows as 0 of its budget."""
+    if limit is DEVICE:
+        found = ratelimit.counts(key)
+    else:
+        found = [count for count in ratelimit.counts(key) if count.key == key]
+    if not found and limit is not DEVICE:
+        return [LimitState(limit, key, key.removeprefix(limit.prefix + ":"), 0, 0)]
+    return [
+        LimitState(
+            limit,
+            count.key,
+            count.key.removeprefix(limit.prefix + ":"),
+            count.count,
+            count.seconds_left,
+        )
+        for count in found
+    ]
+
+
+def network_of(address: str) -> str:
+    """What the per-client limits count for ``address``: itself, or its IPv6 /64."""
+    parsed = _parse_address(address)
+    if parsed is None:
+        return address.strip()
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/{IPV6_CLIENT_PREFIX}", strict=False))
+    return str(parsed)
+
+
+_recent_failures: collections.deque[str] = collections.deque(maxlen=50)
+
+
+def _watch_for_a_proxy_in_disguise(client: str) -> None:
+    """Most recent failures from one private or loopback address: a proxy counted as a client."""
+    _recent_failures.append(client)
+    if len(_recent_failures) < _recent_failures.maxlen:
+        return
+    address, count = collections.Counter(_recent_failures).most_common(1)[0]
+    parsed = _parse_address(address)
+    if (
+        parsed
+        and (parsed.is_private or parsed.is_loopback)
+        and count >= 0.8 * len(_recent_failures)
+    ):
+        _warn_failures_from_one_private_address(address)
+
+
+@functools.cache
+def _warn_failures_from_one_private_address(address: str) -> None:
+    metrics.PROXY_WARNINGS.labels("failures_from_one_private_address").inc()
+    logger.warning(
+        "Most recent failed sign-ins come from one private address (%s): a proxy in front is "
+        "probably counted as the client, and its lockouts hit every visitor behind it. Set "
+        "MEMBER_TRUSTED_PROXY_COUNT or MEMBER_TRUSTED_PROXIES.",
+        address,
+    )
 
 
 # Remembered devices
@@ -253,14 +452,8 @@ def remember_device(request: HttpRequest, response: HttpResponse, member: Member
 
 
 def consume_captcha_request(request: HttpRequest, *, now: float | None = None) -> Refusal | None:
-    """Count one captcha image or audio for this client; past the per-minute limit, a refusal.
-    Images and audio share the one budget (the key keeps its first name)."""
-    return ratelimit.consume(
-        f"captcha-images:{client_network(request)}",
-        limit=member_settings.CAPTCHA_RATE_LIMIT,
-        window=CAPTCHA_WINDOW,
-        now=now,
-    )
+    """Count one captcha image or sound for this client; past the per-minute limit, a refusal."""
+    return CAPTCHA.consume(client_network(request), now=now)
 
 
 def consume_password_reset_request(request: HttpRequest, email: str) -> Refusal | None:
@@ -269,13 +462,6 @@ def consume_password_reset_request(request: HttpRequest, email: str) -> Refusal 
     Keyed on what was typed, not on whether a member has it, so the refusal looks the same for
     known and unknown addresses, and nobody can flood one inbox with reset mails.
     """
-    refusal = ratelimit.consume(
-        f"reset:client:{client_network(request)}",
-        limit=member_settings.PASSWORD_RESET_REQUESTS_PER_CLIENT,
-        window=RESET_WINDOW,
-    )
-    return refusal or ratelimit.consume(
-        f"reset:address:{account_key(email) or ''}",
-        limit=member_settings.PASSWORD_RESET_MAILS_PER_ADDRESS,
-        window=RESET_WINDOW,
+    return RESET_CLIENT.consume(client_network(request)) or RESET_ADDRESS.consume(
+        account_key(email) or ""
     )

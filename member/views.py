@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.contrib import messages
@@ -31,7 +30,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from member import captcha, throttle
+from member import captcha, events, metrics, throttle
 from member.conf import member_settings
 from member.forms import (
     LoginForm,
@@ -42,8 +41,6 @@ from member.forms import (
 )
 from member.ratelimit import respond_429
 from member.services import EmailTaken, member_create, password_reset_send
-
-logger = logging.getLogger(__name__)
 
 SIGNED_IN_MESSAGE = _("Signed in.")
 SIGNED_OUT_MESSAGE = _("You have signed out.")
@@ -65,7 +62,9 @@ def captcha_image(request: HttpRequest) -> HttpResponse:
     """
     refusal = throttle.consume_captcha_request(request)
     if refusal:
+        metrics.CAPTCHAS.labels("image", "refused").inc()
         return respond_429(refusal, HttpResponse(TOO_MANY_IMAGES, content_type=PLAIN_TEXT))
+    metrics.CAPTCHAS.labels("image", "served").inc()
     answer = captcha.make_challenge(request.session)
     if not request.session.keys() - {captcha.SESSION_KEY, SESSION_EXPIRY_KEY}:
         # A session that holds nothing but the challenge ends with it, so the rows that robots'
@@ -84,10 +83,12 @@ def captcha_audio(request: HttpRequest) -> HttpResponse:
     """
     refusal = throttle.consume_captcha_request(request)
     if refusal:
+        metrics.CAPTCHAS.labels("audio", "refused").inc()
         return respond_429(refusal, HttpResponse(TOO_MANY_AUDIO, content_type=PLAIN_TEXT))
     answer = captcha.current_answer(request.session)
     if answer is None:
         return HttpResponseNotFound(NO_CHALLENGE, content_type=PLAIN_TEXT)
+    metrics.CAPTCHAS.labels("audio", "served").inc()
     audio = captcha.speak(answer, language=request.LANGUAGE_CODE)
     return HttpResponse(audio, content_type="audio/wav")
 
@@ -108,9 +109,13 @@ class MemberLoginView(LoginView):
     template_name = "member/login.html"
     http_method_names = ["get", "post", "head", "options"]
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with metrics.SIGN_IN_SECONDS.time():
+            return super().post(request, *args, **kwargs)
+
     def form_valid(self, form: LoginForm) -> HttpResponse:
-        log_sign_in(self.request, "success")
         member = form.get_user()
+        events.record(self.request, "sign_in", outcome="success", account=member.email)
         login(self.request, member)
         # Per sign-in, never a global setting. Not remembered (None): the cookie ends with the
         # browser and the session server-side after SESSION_COOKIE_AGE.
@@ -123,7 +128,8 @@ class MemberLoginView(LoginView):
 
     def form_invalid(self, form: LoginForm) -> HttpResponse:
         form.clear_secrets()
-        log_sign_in(self.request, failure_reason(form))
+        account = throttle.account_key(self.request.POST.get("useremail"))
+        events.record(self.request, "sign_in", outcome=failure_reason(form), account=account)
         return refused_or(form, super().form_invalid(form))
 
 
@@ -143,6 +149,7 @@ def register(request: HttpRequest) -> HttpResponse:
         except EmailTaken:  # a concurrent sign-up took the email after the form's check
             form.email_taken()
         else:
+            events.record(request, "sign_up", outcome="success", account=member.email)
             login(request, member, backend="django.contrib.auth.backends.ModelBackend")
             request.session.set_expiry(None)  # no "remember me" on sign-up: ends with the browser
             messages.success(request, SIGNED_IN_MESSAGE)
@@ -165,16 +172,6 @@ def failure_reason(form: LoginForm) -> str:
     return "invalid_form"
 
 
-def log_sign_in(request: HttpRequest, outcome: str) -> None:
-    """One line per attempt: outcome, account and client. Never the password or the captcha."""
-    logger.info(
-        "sign-in %s account=%r client=%s",
-        outcome,
-        throttle.account_key(request.POST.get("useremail")),
-        throttle.client_address(request),
-    )
-
-
 @login_required
 @never_cache
 def home(request: HttpRequest) -> HttpResponse:
@@ -194,6 +191,8 @@ class MemberLogoutView(LogoutView):
         return render(request, "member/logout.html")
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            events.record(request, "sign_out", outcome="success", account=request.user.email)
         response = super().post(request, *args, **kwargs)
         # After logout(): the message goes into the new, anonymous session.
         messages.info(request, SIGNED_OUT_MESSAGE)
@@ -213,12 +212,16 @@ class MemberPasswordChangeView(PasswordChangeView):
 
     def form_valid(self, form: MemberPasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
+        events.record(self.request, "password_change", outcome="success", account=form.user.email)
         messages.success(self.request, PASSWORD_CHANGED_MESSAGE)
         # The change revoked every device token of the member; this browser gets a new one.
         throttle.remember_device(self.request, response, form.user)
         return response
 
     def form_invalid(self, form: MemberPasswordChangeForm) -> HttpResponse:
+        if form.has_error("old_password"):
+            outcome = "locked_out" if form.refusal else "invalid_password"
+            events.record(self.request, "password_change", outcome=outcome, account=form.user.email)
         return refused_or(form, super().form_invalid(form))
 
 
@@ -232,7 +235,9 @@ def password_reset(request: HttpRequest) -> HttpResponse:
         request, data=request.POST if request.method == "POST" else None
     )
     if form.is_valid():
-        password_reset_send(request=request, email=form.cleaned_data["useremail"])
+        email = form.cleaned_data["useremail"]
+        events.record(request, "reset_requested", account=throttle.account_key(email))
+        password_reset_send(request=request, email=email)
         return redirect("member:password_reset_done")
     if form.is_bound:
         form.clear_secrets()
@@ -254,6 +259,7 @@ class MemberPasswordResetConfirmView(PasswordResetConfirmView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
+        events.record(self.request, "reset_completed", outcome="success", account=form.user.email)
         throttle.lift_account_lockout(form.user.email)
         messages.success(self.request, PASSWORD_SET_MESSAGE)
         return response

@@ -283,10 +283,26 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "webmaster@loca
 # A password-reset link works once, for an hour.
 PASSWORD_RESET_TIMEOUT = 60 * 60
 
+# Logs on stderr. LOG_FORMAT=json: one JSON object a line (every authentication event with its
+# fields, member.events), the default in production; text: readable lines, the default under DEBUG.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "").strip().lower() or ("text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"member": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "formatters": {
+        "text": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "{asctime}{levelname}{name}{message}",
+            "style": "{",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "loggers": {"member": {"handlers": ["stderr"], "level": "INFO", "propagate": False}},
 }
+
+# GET /metrics (Prometheus) answers only "Authorization: Bearer <this>"; unset, it is a 404.
+MEMBER_METRICS_TOKEN = os.environ.get("MEMBER_METRICS_TOKEN", "").strip()
