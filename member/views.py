@@ -41,7 +41,7 @@ from member.forms import (
     RegisterForm,
 )
 from member.ratelimit import respond_429
-from member.services import EmailTaken, member_create, password_reset_send
+from member.services import EmailTaken, enqueue_password_reset_mail, member_create
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
         request, data=request.POST if request.method == "POST" else None
     )
     if form.is_valid():
-        password_reset_send(request=request, email=form.cleaned_data["useremail"])
+        enqueue_password_reset_mail(request=request, email=form.cleaned_data["useremail"])
         return redirect("member:password_reset_done")
     if form.is_bound:
         form.clear_secrets()
