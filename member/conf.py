@@ -42,6 +42,10 @@ def size_pair(value: Any) -> bool:
     return isinstance(value, tuple | list) and len(value) == 2 and all(map(whole(1), value))
 
 
+def whole_list(value: Any) -> bool:
+    return isinstance(value, tuple | list) and all(map(whole(0), value))
+
+
 @dataclass(frozen=True)
 class Setting(Generic[T]):
     """``MEMBER_<name>`` with ``default``; ``rule`` says what a valid value is (``expected``)."""
@@ -115,6 +119,12 @@ class MemberSettings:
     )
     PASSWORD_RESET_REQUESTS_PER_CLIENT = Setting[int](
         20, whole(1), "a whole number of at least 1", "member.E026"
+    )
+    # Seconds to wait before each further attempt at a mail the mail server did not take (down,
+    # refused, timed out); after the last one the mail is given up and logged as an error. The
+    # default tries five times over about an hour and a half; () tries once.
+    MAIL_RETRY_DELAYS = Setting[tuple[int, ...]](
+        (60, 300, 1800, 3600), whole_list, "a list of whole numbers of seconds", "member.E027"
     )
     # Reverse proxies in front that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
     TRUSTED_PROXY_COUNT = Setting[int](0, whole(0), "a whole number, 0 for none", "member.E023")

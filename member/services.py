@@ -1,11 +1,14 @@
-"""Writes that change members, as named functions with keyword-only arguments."""
+"""Writes that change members, and the mails about them, as named functions with keyword-only
+arguments."""
 
 from __future__ import annotations
+
+from urllib.parse import urljoin
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -14,6 +17,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from member.emails import normalise_email_for_lookup
+from member.mail import enqueue_mail, mail_builder
 from member.models import Member
 
 
@@ -39,34 +43,43 @@ def member_create(*, email: str, username: str, password: str) -> Member:
         raise
 
 
-def password_reset_send(*, request: HttpRequest, email: str) -> bool:
-    """Mail a one-time reset link to the active member with ``email``, if there is one.
+def enqueue_password_reset_mail(*, request: HttpRequest, email: str) -> None:
+    """Queue the password-reset mail for ``email``, in the page's language, linking to this site.
 
-    The mail is in the request's language. Members without a usable password and inactive
-    members get nothing; the caller answers the same either way, and the same work is done
-    either way (the token and the mail are made for a stand-in member too, only not sent), so
-    the time an answer takes says nothing about the address. Returns whether a mail went out.
+    One queued task for any address, member or not: the task worker decides whether there is a
+    member to mail (``password_reset_mail``), so the answer's status and time say nothing about
+    the address, and nothing about the mail server either (it is never contacted here).
     """
-    address = normalise_email_for_lookup(email)
-    member = Member.objects.filter(email=address, is_active=True).first()
-    real = member is not None and member.has_usable_password()
-    recipient = member if real else Member(email=address, username="")
-    if not real:
-        recipient.set_unusable_password()
+    enqueue_mail(
+        password_reset_mail,
+        email=normalise_email_for_lookup(email),
+        base_url=request.build_absolute_uri("/"),
+    )
+
+
+@mail_builder
+def password_reset_mail(*, email: str, base_url: str) -> EmailMessage | None:
+    """The reset mail for the active member with ``email`` (in its normal form): a one-time link
+    under ``base_url`` that expires after ``PASSWORD_RESET_TIMEOUT``, in the active language.
+
+    ``None`` (nothing is sent) for an unknown email, an inactive member and a member without a
+    usable password. Built by the task worker at each attempt, so the link is never stored.
+    """
+    member = Member.objects.filter(email=email, is_active=True).first()
+    if member is None or not member.has_usable_password():
+        return None
     path = reverse(
         "member:password_reset_confirm",
         kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(recipient.pk or 0)),
-            "token": default_token_generator.make_token(recipient),
+            "uidb64": urlsafe_base64_encode(force_bytes(member.pk)),
+            "token": default_token_generator.make_token(member),
         },
     )
     context = {
-        "member": recipient,
-        "url": request.build_absolute_uri(path),
+        "member": member,
+        "url": urljoin(base_url, path),
         "minutes": settings.PASSWORD_RESET_TIMEOUT // 60,
     }
     subject = render_to_string("member/mail/password_reset_subject.txt", context).strip()
     body = render_to_string("member/mail/password_reset.txt", context)
-    if real:
-        send_mail(subject, body, None, [recipient.email])
-    return real
+    return EmailMessage(subject, body, to=[member.email])

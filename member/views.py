@@ -40,7 +40,7 @@ from member.forms import (
     RegisterForm,
 )
 from member.ratelimit import respond_429
-from member.services import EmailTaken, member_create, password_reset_send
+from member.services import EmailTaken, enqueue_password_reset_mail, member_create
 
 SIGNED_IN_MESSAGE = _("Signed in.")
 SIGNED_OUT_MESSAGE = _("You have signed out.")
@@ -237,7 +237,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         email = form.cleaned_data["useremail"]
         events.record(request, "reset_requested", account=throttle.account_key(email))
-        password_reset_send(request=request, email=email)
+        enqueue_password_reset_mail(request=request, email=email)
         return redirect("member:password_reset_done")
     if form.is_bound:
         form.clear_secrets()

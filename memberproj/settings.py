@@ -46,6 +46,19 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_int_list(name: str) -> list[int]:
+    """Comma-separated whole numbers, e.g. ``60,300``; anything else is a configuration error."""
+    try:
+        values = [int(item) for item in env_list(name, "")]
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be whole numbers separated by commas, not {os.environ[name]!r}."
+        ) from None
+    if any(value < 0 for value in values):
+        raise ImproperlyConfigured(f"{name} must not hold negative numbers.")
+    return values
+
+
 DEBUG = env_flag("DJANGO_DEBUG", default=True)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -71,6 +84,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "csp",
+    # Tasks (mail sent off the request path, member.mail): the framework and its database
+    # backend, whose queue table `migrate` creates and `manage.py db_worker` works through.
+    "django_tasks",
+    "django_tasks_db",
 ]
 if DEBUG:
     # The QA harness (factories, seed_members) is a development tool; production never loads it,
@@ -223,6 +240,9 @@ MEMBER_CAPTCHA_DEBUG_HOOK = env_flag("MEMBER_CAPTCHA_DEBUG_HOOK", default=False)
 if os.environ.get("MEMBER_CAPTCHA_RATE_LIMIT", "").strip():
     MEMBER_CAPTCHA_RATE_LIMIT = env_int("MEMBER_CAPTCHA_RATE_LIMIT", default=0)
 
+if os.environ.get("MEMBER_MAIL_RETRY_DELAYS", "").strip():
+    MEMBER_MAIL_RETRY_DELAYS = env_int_list("MEMBER_MAIL_RETRY_DELAYS")
+
 if os.environ.get("MEMBER_TRUSTED_PROXY_COUNT", "").strip():
     MEMBER_TRUSTED_PROXY_COUNT = env_int("MEMBER_TRUSTED_PROXY_COUNT", default=0)
 if os.environ.get("MEMBER_TRUSTED_PROXIES", "").strip():
@@ -280,6 +300,9 @@ if EMAIL_URL:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "webmaster@localhost")
+# Requests only queue mail, in the database; the task worker (`manage.py db_worker`, started
+# beside the app server by `make run` and `make serve`) sends it (member.mail).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # A password-reset link works once, for an hour.
 PASSWORD_RESET_TIMEOUT = 60 * 60
 

@@ -163,13 +163,16 @@ def serve_site(
     backend: dict[str, str] | None = None,
     settings: dict[str, Any] | None = None,
     prepare: bool = True,
+    task_worker: bool = False,
 ) -> Iterator[Site]:
     """A prepared site under gunicorn or runserver; stopped (and its files removed) after.
 
     runserver is Django's development server (``DJANGO_DEBUG=1``, a thread per request), what
     ``make run`` serves; gunicorn runs production style. ``settings`` are Django settings for
     this site (``qa.served_settings``). ``prepare=False`` serves a ``backend`` another site
-    prepared already (a second app server on the same database and Redis).
+    prepared already (a second app server on the same database and Redis). ``task_worker=True``
+    starts the task worker beside it, as ``make run`` and ``make serve`` do, logging to the same
+    file: queued mail goes out from there, to the ``EMAIL_URL`` that ``backend`` may set.
     """
     with tempfile.TemporaryDirectory(prefix="member-load-") as directory:
         workdir = Path(directory)
@@ -188,12 +191,33 @@ def serve_site(
             cwd=ROOT,
             env=environment,
         )
+        worker = (
+            spawn(
+                task_worker_command(),
+                log,
+                cwd=ROOT,
+                env={**environment, "PYTHONUNBUFFERED": "1"},  # its lines in order, at once
+            )
+            if task_worker
+            else None
+        )
         site = Site(host=HOST, port=port, members=members, log=log)
         try:
             wait_until_ready(site, server)
+            if worker is not None and worker.poll() is not None:
+                raise RuntimeError(f"the task worker exited:\n{log.read_text()}")
             yield site
         finally:
             stop(server)  # SIGTERM: gunicorn stops its workers gracefully
+            stop(worker)  # SIGTERM: the worker finishes the task in hand, then exits
+
+
+def task_worker_command() -> list[str]:
+    """django-tasks-db's worker on the site's database queue; it looks for due tasks every
+    0.2 s when idle, without the random start-up delay or the code reloader."""
+    manage = str(ROOT / "manage.py")
+    options = ["--interval", "0.2", "--no-startup-delay", "--no-reload"]
+    return [sys.executable, manage, "db_worker", *options]
 
 
 def wait_until_ready(site: Site, server: subprocess.Popen) -> None:

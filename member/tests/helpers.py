@@ -15,8 +15,13 @@ from unittest import mock
 
 from django.contrib.auth import SESSION_KEY, hashers
 from django.contrib.auth.backends import ModelBackend
+from django.core import mail
+from django.core.mail import EmailMessage
 from django.http import HttpResponse
 from django.test import Client, override_settings
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
+from django_tasks_db.management.commands import db_worker
+from django_tasks_db.management.commands.db_worker import Worker
 
 from member import captcha, ratelimit
 
@@ -215,3 +220,30 @@ def client_failures(address: str) -> int:
     """How many failures the counters hold for client ``address``, in whichever store is on."""
     key = f"signin:client:{address}"
     return next(n for n in range(1000) if ratelimit.exhausted(key, limit=n + 1) is None)
+
+
+def run_queued_tasks() -> None:
+    """Run every task that is due, in this process, as ``manage.py db_worker --batch`` does: the
+    project's worker loop on the project's queue (the database), then return.
+
+    The worker's housekeeping between tasks closes a connection that is inside a transaction,
+    which would end the test's own; Django's test client skips it for requests the same way.
+    """
+    worker = Worker(
+        queue_names=[DEFAULT_TASK_QUEUE_NAME],
+        interval=0,
+        batch=True,
+        backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="tests",
+        excluded_queue_names=[],
+    )
+    with mock.patch.object(db_worker, "close_old_connections"):
+        worker.run()
+
+
+def sent_mail() -> list[EmailMessage]:
+    """What the task worker sends once every queued task has run (the test outbox)."""
+    run_queued_tasks()
+    return mail.outbox
