@@ -11,7 +11,10 @@ class MemberConfig(AppConfig):
     verbose_name = _("Members")
 
     def ready(self) -> None:
-        from member import checks  # noqa: F401  (registers the system checks)
+        from member import (
+            checks,  # noqa: F401  (registers the system checks)
+            services,  # noqa: F401  (tells owners of a locked account)
+        )
         from member.conf import member_settings
 
         # At start-up, however the site is started (gunicorn, runserver, a management command):

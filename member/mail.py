@@ -32,6 +32,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django_tasks import task
 
+from member import metrics
 from member.conf import member_settings
 
 logger = logging.getLogger(__name__)
@@ -92,12 +93,14 @@ def deliver_mail(builder: str, arguments: dict[str, Any], language: str, attempt
     if message is None:
         logger.info("mail %s nothing to send attempt=%d", name, attempt)
         return "nothing to send"
+    kind = name.removesuffix("_mail")
     account = ",".join(message.recipients())
     try:
         message.send()
     except OSError as error:
         delays = member_settings.MAIL_RETRY_DELAYS
         if attempt > len(delays):
+            metrics.MAILS.labels(kind, "given_up").inc()
             logger.error(
                 "mail %s given up account=%r attempts=%d error=%s",
                 name,
@@ -106,6 +109,7 @@ def deliver_mail(builder: str, arguments: dict[str, Any], language: str, attempt
                 _describe(error),
             )
             return "given up"
+        metrics.MAILS.labels(kind, "failed").inc()
         delay = delays[attempt - 1]
         deliver_mail.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(
             builder, arguments, language, attempt + 1
@@ -120,5 +124,6 @@ def deliver_mail(builder: str, arguments: dict[str, Any], language: str, attempt
             delay,
         )
         return "retrying"
+    metrics.MAILS.labels(kind, "sent").inc()
     logger.info("mail %s sent account=%r attempt=%d", name, account, attempt)
     return "sent"

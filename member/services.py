@@ -3,6 +3,7 @@ arguments."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urljoin
 
 from django.conf import settings
@@ -10,15 +11,19 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from member import throttle
+from member.conf import member_settings
 from member.emails import normalise_email_for_lookup
 from member.mail import enqueue_mail, mail_builder
 from member.models import Member
+from member.throttle import lockout_started
 
 
 class EmailTaken(Exception):
@@ -82,4 +87,42 @@ def password_reset_mail(*, email: str, base_url: str) -> EmailMessage | None:
     }
     subject = render_to_string("member/mail/password_reset_subject.txt", context).strip()
     body = render_to_string("member/mail/password_reset.txt", context)
+    return EmailMessage(subject, body, to=[member.email])
+
+
+@receiver(lockout_started)
+def enqueue_lockout_mail(*, request: HttpRequest, account: str, **kwargs: Any) -> None:
+    """When an account's lockout starts: queue the mail that tells its owner, in the site's
+    language. Queued for any account, member or not, as the reset mail is: the sign-in page
+    answers exactly the same either way."""
+    enqueue_mail(
+        lockout_mail,
+        language=settings.LANGUAGE_CODE,
+        account=account,
+        failures=member_settings.LOGIN_FAILURES_PER_ACCOUNT,
+        addresses=throttle.addresses_failing(account),
+        base_url=request.build_absolute_uri("/"),
+    )
+
+
+@mail_builder
+def lockout_mail(
+    *, account: str, failures: int, addresses: int, base_url: str
+) -> EmailMessage | None:
+    """The mail that tells the active member with email ``account`` that sign-ins to their
+    account are being refused: how many failed, from how many addresses, for how long, that
+    their remembered browsers still sign in, and where to set a new password. ``None`` for an
+    unknown email or an inactive member."""
+    member = Member.objects.filter(email=account, is_active=True).first()
+    if member is None:
+        return None
+    context = {
+        "member": member,
+        "failures": failures,
+        "addresses": addresses,
+        "minutes": max(1, member_settings.LOGIN_FAILURE_WINDOW // 60),
+        "reset_url": urljoin(base_url, reverse("member:password_reset")),
+    }
+    subject = render_to_string("member/mail/lockout_subject.txt", context).strip()
+    body = render_to_string("member/mail/lockout.txt", context)
     return EmailMessage(subject, body, to=[member.email])

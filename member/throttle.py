@@ -34,6 +34,8 @@ from django.core import signing
 from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from member import events, metrics, ratelimit
 from member.conf import member_settings
@@ -65,7 +67,7 @@ class Limit:
     budget_setting: str
     window_setting: str | None = None
     window_seconds: int = 0
-    description: str = ""
+    description: str | Promise = ""
 
     @property
     def budget(self) -> int:
@@ -90,42 +92,42 @@ ACCOUNT = Limit(
     "signin:account",
     "LOGIN_FAILURES_PER_ACCOUNT",
     "LOGIN_FAILURE_WINDOW",
-    description="password checks for the account",
+    description=_("password checks for the account"),
 )
 CLIENT = Limit(
     "client",
     "signin:client",
     "LOGIN_FAILURES_PER_CLIENT",
     "LOGIN_FAILURE_WINDOW",
-    description="password checks from the client",
+    description=_("password checks from the client"),
 )
 DEVICE = Limit(
     "device",
     "signin:device",
     "DEVICE_FAILURES",
     "LOGIN_FAILURE_WINDOW",
-    description="password checks from one remembered browser of the account",
+    description=_("password checks from one remembered browser of the account"),
 )
 CAPTCHA = Limit(
     "captcha",
     "captcha-images",
     "CAPTCHA_RATE_LIMIT",
     window_seconds=60,
-    description="captcha images and sounds for the client",
+    description=_("captcha images and sounds for the client"),
 )
 RESET_CLIENT = Limit(
     "reset-client",
     "reset:client",
     "PASSWORD_RESET_REQUESTS_PER_CLIENT",
     window_seconds=60 * 60,
-    description="password-reset requests from the client",
+    description=_("password-reset requests from the client"),
 )
 RESET_ADDRESS = Limit(
     "reset-address",
     "reset:address",
     "PASSWORD_RESET_MAILS_PER_ADDRESS",
     window_seconds=60 * 60,
-    description="password-reset mails to the address",
+    description=_("password-reset mails to the address"),
 )
 LIMITS = (ACCOUNT, CLIENT, DEVICE, CAPTCHA, RESET_CLIENT, RESET_ADDRESS)
 # Not a limit: which clients an account's failed checks came from (the owner's mail says how many).

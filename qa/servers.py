@@ -220,6 +220,21 @@ def task_worker_command() -> list[str]:
     return [sys.executable, manage, "db_worker", *options]
 
 
+def readable_log(text: str) -> str:
+    """A server log with its JSON lines (``LOG_FORMAT=json``, production's) written as text lines
+    are (``LEVEL logger: message``), other lines as they are."""
+    lines = []
+    for line in text.splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if isinstance(record, dict) and "message" in record:
+            line = f"{record.get('level')} {record.get('logger')}: {record['message']}"
+        lines.append(line)
+    return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
+
+
 def wait_until_ready(site: Site, server: subprocess.Popen) -> None:
     """Poll the login page until it answers 200; fail at once if gunicorn exits."""
     deadline = time.monotonic() + READY_TIMEOUT

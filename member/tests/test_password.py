@@ -9,6 +9,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from django.core import mail
 from django.test import Client
 
 from member.models import Member
@@ -213,6 +214,9 @@ def test_a_reset_lifts_the_account_lockout(member: Member) -> None:
     for _ in range(10):
         post_login(attacker, password="wrong")
     assert post_login(Client(), password=MEMBER_PASSWORD).status_code == 429
+
+    assert [message.to for message in sent_mail()] == [[MEMBER_EMAIL]]  # the owner was told
+    mail.outbox.clear()
 
     ask_for_reset(Client())
     set_password(Client(), mailed_link())
