@@ -81,6 +81,8 @@ run: $(VENV)/.installed-dev
 
 serve: $(VENV)/.installed-prod
 	export DJANGO_DEBUG=$${DJANGO_DEBUG:-0}; \
+	export PROMETHEUS_MULTIPROC_DIR=$${PROMETHEUS_MULTIPROC_DIR:-$$(mktemp -d -t member-metrics-XXXXXX)}; \
+	rm -f "$$PROMETHEUS_MULTIPROC_DIR"/*.db; \
 	$(MANAGE) check --deploy; \
 	$(MANAGE) collectstatic --noinput -v 0; \
 	$(MANAGE) migrate --noinput; \

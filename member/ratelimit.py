@@ -11,9 +11,9 @@ Taking a unit is one atomic step in the store every app server shares, so a burs
 requests can never take more than ``limit`` units (allauth's ``core/ratelimit.py`` is the model;
 its cache ``incr`` is not atomic on Django's database cache, hence the two stores below):
 
-- Redis (when the default cache is Redis): ``INCR`` and ``EXPIRE … NX`` in one ``MULTI``; a count
-  past the limit is refused, so exactly ``limit`` increments are let through. Keys are the
-  counter's key, percent-quoted, under the cache's prefix.
+- Redis (when the default cache is Redis): one Lua script, which Redis runs atomically: ``INCR``
+  only below the limit, and the window's expiry on a new counter. Keys are the counter's key,
+  percent-quoted, under the cache's prefix.
 - otherwise the database (SQLite or PostgreSQL): ``UPDATE … SET count = count + 1 WHERE key = …
   AND count < limit AND expires_at > now``. PostgreSQL re-checks the ``WHERE`` on the locked row,
   SQLite has one writer at a time, so the row count says whether this request got a unit; a new
@@ -129,6 +129,15 @@ class RedisCounters:
         self.cache = redis_cache
 
     PREFIX = "member:ratelimit:"
+    # One script, so one atomic step: a unit is taken only below the limit (a refusal counts
+    # nothing, as in the database), and a new window gets its expiry.
+    CONSUME = """
+    local count = tonumber(redis.call('get', KEYS[1]) or '0')
+    if count >= tonumber(ARGV[1]) then return {0, redis.call('ttl', KEYS[1])} end
+    redis.call('incr', KEYS[1])
+    if redis.call('ttl', KEYS[1]) < 0 then redis.call('expire', KEYS[1], ARGV[2]) end
+    return {1, redis.call('ttl', KEYS[1])}
+    """
     # DECR only a key that is there: on a missing one it would make a counter that never expires.
     RELEASE = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end"
 
@@ -138,9 +147,9 @@ class RedisCounters:
         return self.cache.make_key(self.PREFIX + quote(key, safe=":@.-_/"))
 
     def _client(self) -> Any:
-        # Django's Redis cache has no atomic "increment with expiry" of its own: its redis-py
-        # client (the private ``_cache``, stable since Django 4.0) runs the MULTI below, on the
-        # same connection pool and key prefix as the rest of the cache.
+        # Django's Redis cache has no atomic "increment below a limit, with expiry" of its own:
+        # its redis-py client (the private ``_cache``, stable since Django 4.0) runs the scripts,
+        # on the same connection pool as the rest of the cache.
         return self.cache._cache.get_client(write=True)
 
     def _client_and_key(self, key: str) -> tuple[Any, str]:
@@ -148,14 +157,8 @@ class RedisCounters:
 
     def consume(self, key: str, limit: int, window: int, now: float) -> Refusal | None:
         client, full_key = self._client_and_key(key)
-        pipe = client.pipeline(transaction=True)
-        pipe.incr(full_key)
-        pipe.expire(full_key, window, nx=True)
-        pipe.ttl(full_key)
-        count, _set, ttl = pipe.execute()
-        if count > limit:
-            return Refusal(retry_after=max(1, ttl))
-        return None
+        taken, ttl = client.eval(self.CONSUME, 1, full_key, limit, window)
+        return None if taken else Refusal(retry_after=max(1, ttl))
 
     def exhausted(self, key: str, limit: int, now: float) -> Refusal | None:
         client, full_key = self._client_and_key(key)

@@ -26,7 +26,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
@@ -50,12 +50,20 @@ def member_email(number: int) -> str:
     return f"{MEMBER_EMAIL_PREFIX}{number + 1:05d}@example.com"
 
 
+STAFF_EMAIL = "staff@example.com"
+
+
 @dataclass(frozen=True)
 class Site:
     host: str
     port: int
     members: int
     log: Path
+    environment: dict[str, str] = field(default_factory=dict)
+
+    def manage(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``manage.py args`` as an operator runs it on this site's server, run to the end."""
+        return run_manage(self.environment, *args)
 
     @property
     def origin(self) -> str:
@@ -164,6 +172,7 @@ def serve_site(
     settings: dict[str, Any] | None = None,
     prepare: bool = True,
     task_worker: bool = False,
+    staff: bool = False,
 ) -> Iterator[Site]:
     """A prepared site under gunicorn or runserver; stopped (and its files removed) after.
 
@@ -173,6 +182,7 @@ def serve_site(
     prepared already (a second app server on the same database and Redis). ``task_worker=True``
     starts the task worker beside it, as ``make run`` and ``make serve`` do, logging to the same
     file: queued mail goes out from there, to the ``EMAIL_URL`` that ``backend`` may set.
+    ``staff=True`` adds a superuser, ``STAFF_EMAIL`` with ``LOAD_PASSWORD``.
     """
     with tempfile.TemporaryDirectory(prefix="member-load-") as directory:
         workdir = Path(directory)
@@ -181,8 +191,22 @@ def serve_site(
         else:
             environment = site_environment(workdir, backend, settings)
             manage(environment, "collectstatic", "--noinput", "-v", "0")
+        if staff:
+            superuser = {**environment, "DJANGO_SUPERUSER_PASSWORD": LOAD_PASSWORD}
+            manage(
+                superuser,
+                "createsuperuser",
+                "--noinput",
+                "--email",
+                STAFF_EMAIL,
+                "--username",
+                "Staff",
+            )
         if kind == "runserver":
             environment["DJANGO_DEBUG"] = "1"
+        # Every process's metrics add up at a scrape, as under make serve.
+        environment["PROMETHEUS_MULTIPROC_DIR"] = str(workdir / "metrics")
+        (workdir / "metrics").mkdir()
         port = free_port()
         log = workdir / "server.log"
         server = spawn(
@@ -201,7 +225,7 @@ def serve_site(
             if task_worker
             else None
         )
-        site = Site(host=HOST, port=port, members=members, log=log)
+        site = Site(host=HOST, port=port, members=members, log=log, environment=environment)
         try:
             wait_until_ready(site, server)
             if worker is not None and worker.poll() is not None:

@@ -12,6 +12,7 @@ Only the standard library.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import shutil
@@ -20,11 +21,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -326,6 +328,58 @@ def selenium_grid() -> Iterator[SeleniumGrid]:
         )
     with throwaway(SeleniumGrid) as grid:
         yield grid
+
+
+HOLD_LIMIT = 60.0  # seconds a held mail server keeps a mail if nobody lets it go
+MAIL_TIMEOUT = 30.0  # seconds to wait for mail to arrive
+
+
+@dataclass
+class Inbox:
+    """What a throwaway SMTP server received. While ``gate`` is closed it holds each mail's DATA
+    command unanswered (a slow server), for at most ``HOLD_LIMIT`` seconds."""
+
+    port: int = 0
+    recipients: list[list[str]] = field(default_factory=list)
+    contents: list[str] = field(default_factory=list)
+    holding: threading.Event = field(default_factory=threading.Event)
+    gate: threading.Event = field(default_factory=threading.Event)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.holding.set()
+        await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, HOLD_LIMIT)
+        with self.arrived:
+            self.recipients.append(list(envelope.rcpt_tos))
+            self.contents.append(envelope.content.decode("utf-8", "replace"))
+            self.arrived.notify_all()
+        return "250 OK"
+
+    def wait_for_mail(self, count: int, timeout: float = MAIL_TIMEOUT) -> list[list[str]]:
+        """The recipients of every mail once ``count`` have arrived; fails after ``timeout``."""
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: len(self.recipients) >= count, timeout):
+                raise AssertionError(f"{count} mail(s) expected in {timeout} s: {self}")
+            return list(self.recipients)
+
+
+@contextmanager
+def smtp_server(*, port: int | None = None, held: bool = False) -> Iterator[Inbox]:
+    """A real SMTP server (aiosmtpd, in a thread of this process) on a loopback port: ``port``,
+    or a free one (``Inbox.port``). ``held=True`` starts with the gate closed; on the way out the
+    gate opens, so no mail stays held."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox(port=port or free_port())
+    if not held:
+        inbox.gate.set()
+    controller = Controller(inbox, hostname=HOST, port=inbox.port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        inbox.gate.set()
+        controller.stop()
 
 
 @contextmanager

@@ -20,7 +20,6 @@ from typing import Any, ClassVar
 from unittest import mock
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core import mail
 from django.core.checks import run_checks
 from django.core.exceptions import ImproperlyConfigured
@@ -34,9 +33,8 @@ from django_tasks_db.models import DBTaskResult
 from member.mail import deliver_mail, enqueue_mail
 from member.models import Member
 from member.tests.helpers import MEMBER_EMAIL, new_captcha, run_queued_tasks, sent_mail
-from member.tests.test_password import Inbox
 from member.tests.test_production import SETTINGS_FILE, production_environment
-from qa.services import free_port
+from qa.services import free_port, smtp_server
 
 RESET_URL = "/member/password/reset/"
 STRANGER = "nobody@example.com"
@@ -247,15 +245,10 @@ def test_a_real_smtp_server_that_comes_back_gets_the_mail(
     [retry] = queued()
     DBTaskResult.objects.filter(pk=retry.pk).update(run_after=timezone.now())  # the hour passed
 
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=settings.EMAIL_PORT)
-    controller.start()
-    try:
+    with smtp_server(port=settings.EMAIL_PORT) as inbox:
         run_queued_tasks()
-    finally:
-        controller.stop()
 
-    [message] = inbox.messages
+    [message] = inbox.contents
     assert f"To: {MEMBER_EMAIL}" in message
     assert results() == ["retrying", "sent"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import runpy
+from collections.abc import Iterator
 from typing import Any
 from unittest import mock
 
@@ -25,8 +26,9 @@ from member.tests.helpers import (
     signed_in_member_id,
 )
 from member.tests.test_production import SETTINGS_FILE, production_environment
+from qa import services
 from qa.contract import CAPTCHA_WRONG, LOCKED_OUT
-from qa.services import free_port
+from qa.services import Inbox
 
 CHANGE_URL = "/member/password/change/"
 RESET_URL = "/member/password/reset/"
@@ -229,30 +231,14 @@ def test_a_reset_lifts_the_account_lockout(member: Member) -> None:
 # Mail delivery, real parts
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope.content.decode("utf-8", "replace"))
-        return "250 OK"
-
-
 @pytest.fixture
-def smtp_server(settings: Any) -> Any:
+def smtp_server(settings: Any) -> Iterator[Inbox]:
     """A real SMTP server (aiosmtpd) on a free loopback port, and the site sending to it."""
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    yield inbox
-    controller.stop()
+    with services.smtp_server() as inbox:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", inbox.port
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        yield inbox
 
 
 def test_the_reset_mail_goes_out_through_a_real_smtp_server(
@@ -261,7 +247,7 @@ def test_the_reset_mail_goes_out_through_a_real_smtp_server(
     assert ask_for_reset(Client()).status_code == 302
     run_queued_tasks()
 
-    [message] = smtp_server.messages
+    [message] = smtp_server.contents
     assert f"To: {MEMBER_EMAIL}" in message
     assert "/member/password/reset/" in message
 

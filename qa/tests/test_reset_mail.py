@@ -16,26 +16,23 @@ took are printed (``pytest -s``), never asserted.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import pytest
 
+from qa import services
 from qa.servers import Answer, Site, Visitor, member_email, readable_log, serve_site
-from qa.services import HOST, free_port, postgres_server, redis_server
+from qa.services import HOST, Inbox, free_port, postgres_server, redis_server
 
 pytestmark = pytest.mark.fault  # a service the site needs, down or slow under a running site
 
 RESET_URL = "/member/password/reset/"
 RESET_SENT_URL = "/member/password/reset/sent/"
 WAIT_TIMEOUT = 30.0  # seconds for a mail or a log line to show up
-HOLD_LIMIT = 60.0  # seconds the held server keeps a mail if the test never lets it go
 POLL = 0.05  # seconds between two looks at the log
 # Attempts a second apart: a few seconds before a mail is given up.
 RETRY_DELAYS = "1,1,1,1"
@@ -83,54 +80,14 @@ def mail_site(request: pytest.FixtureRequest) -> Iterator[MailSite]:
         yield MailSite(request.param, site, smtp_port)
 
 
-@dataclass
-class Inbox:
-    """An aiosmtpd handler that keeps what it receives; while ``gate`` is closed it holds each
-    mail's DATA command unanswered (the server is slow), for at most ``HOLD_LIMIT``."""
-
-    recipients: list[list[str]] = field(default_factory=list)
-    contents: list[str] = field(default_factory=list)
-    holding: threading.Event = field(default_factory=threading.Event)
-    gate: threading.Event = field(default_factory=threading.Event)
-    arrived: threading.Condition = field(default_factory=threading.Condition)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.holding.set()
-        await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, HOLD_LIMIT)
-        with self.arrived:
-            self.recipients.append(list(envelope.rcpt_tos))
-            self.contents.append(envelope.content.decode("utf-8", "replace"))
-            self.arrived.notify_all()
-        return "250 OK"
-
-    def wait_for_mail(self, count: int) -> list[list[str]]:
-        with self.arrived:
-            if not self.arrived.wait_for(lambda: len(self.recipients) >= count, WAIT_TIMEOUT):
-                raise AssertionError(f"{count} mail(s) expected in {WAIT_TIMEOUT} s: {self}")
-            return list(self.recipients)
-
-
 @pytest.fixture
 def smtp_server(mail_site: MailSite) -> Iterator[Callable[..., Inbox]]:
-    """Starts a real SMTP server on the site's mail port when called: ``held=True`` closes the
-    gate. Stopped after the test, the gate opened first so no mail stays held."""
-    from aiosmtpd.controller import Controller
-
-    started: list[tuple[Controller, Inbox]] = []
-
-    def start(*, held: bool = False) -> Inbox:
-        inbox = Inbox()
-        if not held:
-            inbox.gate.set()
-        controller = Controller(inbox, hostname=HOST, port=mail_site.smtp_port)
-        controller.start()
-        started.append((controller, inbox))
-        return inbox
-
-    yield start
-    for controller, inbox in started:
-        inbox.gate.set()
-        controller.stop()
+    """Starts a real SMTP server on the site's mail port when called (``held=True``: the gate
+    closed); stopped after the test."""
+    with ExitStack() as servers:
+        yield lambda *, held=False: servers.enter_context(
+            services.smtp_server(port=mail_site.smtp_port, held=held)
+        )
 
 
 def ask_for_reset(site: Site, email: str) -> Answer:
