@@ -88,7 +88,7 @@ serve: $(VENV)/.installed-prod
 	$(MANAGE) migrate --noinput; \
 	$(MANAGE) createcachetable; \
 	$(call with_task_worker,$(BIN)/gunicorn memberproj.wsgi:application --bind $(HOST):$(PORT) \
-		--workers $(WORKERS) --access-logfile - --no-control-socket)
+		--workers $(WORKERS) --no-control-socket)
 
 # $(call debian_packages,CHECK,PACKAGES,PURPOSE): when the shell test CHECK fails, install Debian's
 # PACKAGES if we may (root), else stop with the command to type. No commas inside the arguments.
@@ -160,7 +160,7 @@ format: $(VENV)/.installed-dev
 SECOND_PASS := not race and not cluster and not fault and not load
 test: $(VENV)/.installed-dev browser services grid axe lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	$(BIN)/python -m qa.services run --postgres-redis --grid -- \
+	$(BIN)/python -m qa.throwaway_servers run --postgres-redis --grid -- \
 		$(BIN)/python -m pytest $(PYTEST_ARGS) -m "$(SECOND_PASS)"
 
 clean:

@@ -39,8 +39,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.servers import ROOT, manage, prepare_site, server_command
-from qa.services import HOST, free_port, run_command, spawn, stop
+from qa.site_under_test import ROOT, manage, prepare_site, server_command
+from qa.throwaway_servers import HOST, free_port, run_command, spawn, stop
 
 WORKERS = 2
 READY_TIMEOUT = 30.0  # seconds for a server to answer its first request

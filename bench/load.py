@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from qa.load import run_visitors
-from qa.servers import serve_site
+from qa.site_under_test import serve_site
 
 
 def main(argv: list[str] | None = None) -> int:

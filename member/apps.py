@@ -12,8 +12,8 @@ class MemberConfig(AppConfig):
 
     def ready(self) -> None:
         from member import (
+            actions,  # noqa: F401  (tells owners of a locked account)
             checks,  # noqa: F401  (registers the system checks)
-            services,  # noqa: F401  (tells owners of a locked account)
         )
         from member.conf import member_settings
 

@@ -31,6 +31,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from member import captcha, events, metrics, throttle
+from member.actions import EmailTaken, enqueue_password_reset_mail, member_create
 from member.conf import member_settings
 from member.forms import (
     LoginForm,
@@ -40,7 +41,6 @@ from member.forms import (
     RegisterForm,
 )
 from member.ratelimit import respond_429
-from member.services import EmailTaken, enqueue_password_reset_mail, member_create
 
 SIGNED_IN_MESSAGE = _("Signed in.")
 SIGNED_OUT_MESSAGE = _("You have signed out.")

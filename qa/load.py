@@ -5,7 +5,7 @@ Each visitor goes through rounds of:
     GET login page (CSRF token) -> GET captcha image -> POST login (the solved answer) ->
     GET member home -> POST logout
 
-against a ``qa.servers.serve_site()`` site (production style, the image rate limit off).
+against a ``qa.site_under_test.serve_site()`` site (production style, the image rate limit off).
 ``qa/tests/test_load.py`` runs a small load as a test of zero errors; ``bench.load`` prints the
 figures of a bigger one for ``make bench``.
 """
@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from qa.contract import SIGNED_IN
-from qa.servers import LOAD_PASSWORD, READY_TIMEOUT, Site, Visitor, csrf_token, member_email
+from qa.site_under_test import LOAD_PASSWORD, READY_TIMEOUT, Site, Visitor, csrf_token, member_email
 
 
 class StepFailed(Exception):

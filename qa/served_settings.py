@@ -1,4 +1,4 @@
-"""Settings of the throwaway sites the server tests start (``qa.servers.serve_site``).
+"""Settings of the throwaway sites the server tests start (``qa.site_under_test.serve_site``).
 
 Production's own settings (``memberproj.settings``), with what a test site needs on top:
 

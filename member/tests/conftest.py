@@ -16,7 +16,7 @@ from member import ratelimit
 from member.models import Member
 from member.ratelimit import DatabaseCounters
 from member.tests.helpers import ATTACKER, MEMBER_EMAIL, MEMBER_NAME, MEMBER_PASSWORD
-from qa.services import redis_server
+from qa.throwaway_servers import redis_server
 
 
 @pytest.fixture

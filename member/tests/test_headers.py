@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.test import Client
 
 from member.tests.helpers import CAPTCHA_URL, LOGIN_URL
-from qa.servers import Site, Visitor, serve_site
+from qa.site_under_test import Site, Visitor, serve_site
 
 pytestmark = pytest.mark.django_db
 

@@ -34,7 +34,7 @@ from member.mail import deliver_mail, enqueue_mail
 from member.models import Member
 from member.tests.helpers import MEMBER_EMAIL, new_captcha, run_queued_tasks, sent_mail
 from member.tests.test_production import SETTINGS_FILE, production_environment
-from qa.services import free_port, smtp_server
+from qa.throwaway_servers import free_port, smtp_server
 
 RESET_URL = "/member/password/reset/"
 STRANGER = "nobody@example.com"

@@ -15,7 +15,7 @@ from django.test import Client
 
 from member.tests.helpers import CAPTCHA_URL, LOGIN_URL, recording_password_work
 from qa.contract import CAPTCHA_WRONG
-from qa.services import free_port
+from qa.throwaway_servers import free_port
 
 pytestmark = pytest.mark.django_db
 

@@ -26,9 +26,9 @@ from member.tests.helpers import (
     signed_in_member_id,
 )
 from member.tests.test_production import SETTINGS_FILE, production_environment
-from qa import services
+from qa import throwaway_servers
 from qa.contract import CAPTCHA_WRONG, LOCKED_OUT
-from qa.services import Inbox
+from qa.throwaway_servers import Inbox
 
 CHANGE_URL = "/member/password/change/"
 RESET_URL = "/member/password/reset/"
@@ -234,7 +234,7 @@ def test_a_reset_lifts_the_account_lockout(member: Member) -> None:
 @pytest.fixture
 def smtp_server(settings: Any) -> Iterator[Inbox]:
     """A real SMTP server (aiosmtpd) on a free loopback port, and the site sending to it."""
-    with services.smtp_server() as inbox:
+    with throwaway_servers.smtp_server() as inbox:
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", inbox.port
         settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False

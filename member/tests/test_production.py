@@ -27,7 +27,7 @@ from member.models import Member
 from member.tests.helpers import CAPTCHA_URL, DEBUG_HOOK_URL, HOME_URL, LOGIN_URL, REGISTER_URL
 from member.tests.helpers import MEMBER_EMAIL as EMAIL
 from member.tests.helpers import MEMBER_PASSWORD as PASSWORD
-from qa import servers
+from qa import site_under_test
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_FILE = ROOT / "memberproj" / "settings.py"
@@ -89,7 +89,7 @@ def run_manage(
     *args: str, environment: dict[str, str], tmp_path: Path
 ) -> subprocess.CompletedProcess:
     database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}"}
-    return servers.run_manage({**database, **environment}, *args)
+    return site_under_test.run_manage({**database, **environment}, *args)
 
 
 def post_solved(client: Client, url: str, data: dict[str, str]) -> HttpResponse:
@@ -165,9 +165,13 @@ def test_gunicorn_refuses_to_serve_production_while_the_debug_hook_is_on(tmp_pat
     environment = production_environment(
         MEMBER_CAPTCHA_DEBUG_HOOK="1", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}"
     )
-    command = servers.server_command("gunicorn", servers.free_port(), workers=1, threads=1)
+    command = site_under_test.server_command(
+        "gunicorn", site_under_test.free_port(), workers=1, threads=1
+    )
 
-    result = servers.run_command(command, cwd=servers.ROOT, env=environment, timeout=60)
+    result = site_under_test.run_command(
+        command, cwd=site_under_test.ROOT, env=environment, timeout=60
+    )
 
     assert result.returncode != 0
     assert "MEMBER_CAPTCHA_DEBUG_HOOK" in result.stdout + result.stderr

@@ -13,7 +13,7 @@ from django.conf import settings
 
 from conftest import pytest_plugins
 from qa.fixtures.artifacts import ARTIFACT_FILES, artifact_dir
-from qa.services import run_command
+from qa.throwaway_servers import run_command
 
 INNER_TESTS = """
 import pytest

@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from qa.contract import BAD_CREDENTIALS, SIGNED_IN
-from qa.servers import LOAD_PASSWORD, Site, Visitor, csrf_token, member_email, serve_site
-from qa.services import postgres_and_redis
+from qa.site_under_test import LOAD_PASSWORD, Site, Visitor, csrf_token, member_email, serve_site
+from qa.throwaway_servers import postgres_and_redis
 
 pytestmark = pytest.mark.cluster
 

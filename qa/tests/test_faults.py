@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from qa.servers import LOAD_PASSWORD, Site, Visitor, member_email, serve_site
-from qa.services import PostgresServer, RedisServer, postgres_server, redis_server
+from qa.site_under_test import LOAD_PASSWORD, Site, Visitor, member_email, serve_site
+from qa.throwaway_servers import PostgresServer, RedisServer, postgres_server, redis_server
 
 pytestmark = pytest.mark.fault
 

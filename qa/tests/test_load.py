@@ -1,7 +1,8 @@
 """Load: gunicorn with several workers on SQLite, 16 visitors at once through captcha and sign-in.
 
 The site runs production style (``DJANGO_DEBUG=0``) on a fresh temporary database with the
-captcha rate limit off, as the contract allows a load test; see ``qa.load`` and ``qa.servers``.
+captcha rate limit off, as the contract allows a load test; see ``qa.load`` and
+``qa.site_under_test``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from qa.load import Figures, run_visitors
-from qa.servers import Site, serve_site
+from qa.site_under_test import Site, serve_site
 
 VISITORS = 16
 ROUNDS = 3

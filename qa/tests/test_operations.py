@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from qa.servers import (
+from qa.site_under_test import (
     LOAD_PASSWORD,
     STAFF_EMAIL,
     Answer,
@@ -32,7 +32,7 @@ from qa.servers import (
     member_email,
     serve_site,
 )
-from qa.services import Inbox, postgres_server, redis_server, smtp_server
+from qa.throwaway_servers import Inbox, postgres_server, redis_server, smtp_server
 
 pytestmark = pytest.mark.cluster  # several processes of one site, on both stores
 

@@ -29,8 +29,16 @@ from typing import Any
 import pytest
 
 from qa.contract import BAD_CREDENTIALS, CAPTCHA_WRONG
-from qa.servers import LOAD_PASSWORD, Answer, Site, Visitor, csrf_token, member_email, serve_site
-from qa.services import postgres_server, redis_server
+from qa.site_under_test import (
+    LOAD_PASSWORD,
+    Answer,
+    Site,
+    Visitor,
+    csrf_token,
+    member_email,
+    serve_site,
+)
+from qa.throwaway_servers import postgres_server, redis_server
 
 pytestmark = pytest.mark.race
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from qa import services
-from qa.servers import Answer, Site, Visitor, member_email, readable_log, serve_site
-from qa.services import HOST, Inbox, free_port, postgres_server, redis_server
+from qa import throwaway_servers
+from qa.site_under_test import Answer, Site, Visitor, member_email, readable_log, serve_site
+from qa.throwaway_servers import HOST, Inbox, free_port, postgres_server, redis_server
 
 pytestmark = pytest.mark.fault  # a service the site needs, down or slow under a running site
 
@@ -86,7 +86,7 @@ def smtp_server(mail_site: MailSite) -> Iterator[Callable[..., Inbox]]:
     closed); stopped after the test."""
     with ExitStack() as servers:
         yield lambda *, held=False: servers.enter_context(
-            services.smtp_server(port=mail_site.smtp_port, held=held)
+            throwaway_servers.smtp_server(port=mail_site.smtp_port, held=held)
         )
 
 

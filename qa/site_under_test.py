@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from qa.served_settings import SOLVED_ANSWER
-from qa.services import HOST, free_port, run_command, spawn, stop
+from qa.throwaway_servers import HOST, free_port, run_command, spawn, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -391,7 +391,7 @@ def postgres_and_redis() -> Iterator[dict[str, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m qa.services run [--postgres-redis] [--grid] -- COMMAND …``: COMMAND with
+    """``python -m qa.throwaway_servers run [--postgres-redis] [--grid] -- COMMAND …``: COMMAND with
     throwaway servers, their addresses in its environment.
 
     ``--postgres-redis`` sets ``DATABASE_URL`` and ``REDIS_URL``; ``--grid`` sets
@@ -399,7 +399,9 @@ def main(argv: list[str] | None = None) -> int:
     way: every test that touches the database, sessions, the cache or the throttle meets the
     servers a multi-server site uses, and the browsers come from a Grid.
     """
-    parser = argparse.ArgumentParser(prog="python -m qa.services", description=main.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m qa.throwaway_servers", description=main.__doc__
+    )
     parser.add_argument("action", choices=["run"])
     parser.add_argument("--postgres-redis", action="store_true")
     parser.add_argument("--grid", action="store_true")
@@ -417,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
             environment |= servers.enter_context(postgres_and_redis())
         if options.grid:
             environment["SELENIUM_REMOTE_URL"] = servers.enter_context(selenium_grid()).url
-        print(f"qa.services: {environment}", flush=True)
+        print(f"qa.throwaway_servers: {environment}", flush=True)
         return subprocess.run(command, env={**os.environ, **environment}, check=False).returncode  # noqa: S603
 
 
