@@ -12,6 +12,7 @@ import os
 import runpy
 import secrets
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -145,6 +146,18 @@ def test_deploy_check_without_a_mail_server_says_so_and_still_passes(tmp_path: P
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "member.I001" in result.stdout + result.stderr
+
+
+def test_the_wsgi_entry_point_is_production_by_default(tmp_path: Path) -> None:
+    """A WSGI server given nothing but the path runs production: without a secret key it stops,
+    naming the variable."""
+    bare = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-c", "import memberproj.wsgi"]
+
+    result = site_under_test.run_command(command, cwd=tmp_path, env=bare, timeout=60)
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is required when DJANGO_DEBUG=0" in result.stderr
 
 
 def test_production_refuses_to_start_while_the_debug_hook_is_on(tmp_path: Path) -> None:

@@ -127,7 +127,9 @@ def test_duplicate_email_in_another_letter_case_is_refused(client: Client, membe
     assert signed_in_member_id(client) is None
 
 
-def test_email_taken_in_a_race_is_refused_by_the_database(client: Client, member: Member) -> None:
+def test_email_taken_between_the_check_and_the_insert_is_refused_by_the_database(
+    client: Client, member: Member
+) -> None:
     # Another sign-up wins between the form's check and the insert: the unique constraint decides.
     # (No check before the insert sees the other member; the database's unique index does.)
     with (

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from qa.contract import BAD_CREDENTIALS, CAPTCHA_WRONG
+from qa.contract import BAD_CREDENTIALS, CAPTCHA_WRONG, EMAIL_TAKEN
 from qa.site_under_test import (
     LOAD_PASSWORD,
     Answer,
@@ -126,6 +126,8 @@ def outcome(answer: Answer) -> str:
         return "429"
     if CAPTCHA_WRONG in answer.text:
         return "captcha wrong"
+    if EMAIL_TAKEN in answer.text:
+        return "email taken"
     if BAD_CREDENTIALS in answer.text:
         return "password checked"
     return f"{answer.status} other"
@@ -226,6 +228,34 @@ def test_ten_sign_ups_at_once_on_one_solved_captcha_make_one_account(site: Site)
     # The others stopped at the captcha. A request still running when the winner's sign-in
     # replaced the shared session gets Django's 400 "session ended" (SessionInterrupted).
     assert outcomes["captcha wrong"] + outcomes["400 other"] == 9
+
+
+def test_ten_sign_ups_at_once_with_one_email_make_one_member(site: Site) -> None:
+    """Ten browsers, each with its own solved captcha, sign up with one email at the same moment:
+    the database's unique constraint lets one member in; the others are told it is taken."""
+    email = f"same-{site.port}@example.com"
+    browsers = [visitor(site) for _ in range(10)]
+    forms = [
+        browser.solved_form("/member/register/")
+        | {
+            "username": f"Twin {number}",
+            "useremail": email,
+            "userpassword": NEW_PASSWORD,
+            "userpassword2": NEW_PASSWORD,
+        }
+        for number, browser in enumerate(browsers)
+    ]
+
+    outcomes = burst(
+        [
+            (lambda browser=browser, form=form: browser.post("/member/register/", form))
+            for browser, form in zip(browsers, forms, strict=True)
+        ]
+    )
+
+    print(f"\n{site.port}: 10 sign-ups with one email: {dict(outcomes)}")
+    assert outcomes == Counter({"302": 1, "email taken": 9})
+    assert signs_in(site, email, NEW_PASSWORD)
 
 
 def test_twenty_sessions_at_once_check_at_most_the_account_limit_of_passwords(site: Site) -> None:
