@@ -314,6 +314,11 @@ class Visitor:
             raise AssertionError(f"the captcha image answered {image.status}")
         return {"csrfmiddlewaretoken": token, "captcha": SOLVED_ANSWER}
 
+    def sign_in(self, email: str, password: str, *, remember: bool = False) -> Answer:
+        """The sign-in form sent with a solved captcha: 302 when it signed this browser in."""
+        form = self.solved_form("/member/login/") | {"useremail": email, "userpassword": password}
+        return self.post("/member/login/", form | ({"rememberme": "on"} if remember else {}))
+
     def post(self, path: str, form: dict[str, str]) -> Answer:
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from importlib import import_module
 from typing import Any
@@ -15,7 +16,13 @@ from django.test import Client
 from member import ratelimit
 from member.models import Member
 from member.ratelimit import DatabaseCounters
-from member.tests.helpers import ATTACKER, MEMBER_EMAIL, MEMBER_NAME, MEMBER_PASSWORD
+from member.tests.helpers import (
+    ATTACKER,
+    MEMBER_EMAIL,
+    MEMBER_NAME,
+    MEMBER_PASSWORD,
+    LogRecorder,
+)
 from qa.throwaway_servers import redis_server
 
 
@@ -76,3 +83,37 @@ def database_counters(db: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """Rate-limit counters in the database store whatever the cache is, for tests that look at
     its rows or move its clock (the Redis store keeps time by TTL, which no test can move)."""
     monkeypatch.setattr(ratelimit, "counters", DatabaseCounters)
+
+
+@pytest.fixture
+def logged() -> Iterator[LogRecorder]:
+    """Every record of every logger at every level while the test runs.
+
+    pytest's ``caplog`` listens on the root logger only, and the project's ``member`` logger does
+    not propagate; so the recorder is attached to the root and to every logger that stops
+    propagation, and every logger is opened to DEBUG.
+    """
+    recorder = LogRecorder()
+    for name in ("member", "member.events", "member.mail"):
+        logging.getLogger(name)  # exist before the list is taken, even if nothing logged yet
+    root = logging.getLogger()
+    loggers = [root] + [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    saved = {logger: (logger.level, logger.disabled) for logger in loggers}
+    attached = [logger for logger in loggers if logger is root or not logger.propagate]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+        logger.disabled = False
+    for logger in attached:
+        logger.addHandler(recorder)
+    try:
+        yield recorder
+    finally:
+        for logger in attached:
+            logger.removeHandler(recorder)
+        for logger, (level, disabled) in saved.items():
+            logger.setLevel(level)
+            logger.disabled = disabled

@@ -5,6 +5,9 @@ Fixtures live in ``conftest.py``; these are plain functions so a test reads as a
 
 from __future__ import annotations
 
+import html
+import logging
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -247,3 +250,42 @@ def sent_mail() -> list[EmailMessage]:
     """What the task worker sends once every queued task has run (the test outbox)."""
     run_queued_tasks()
     return mail.outbox
+
+
+class LogRecorder(logging.Handler):
+    """Every log record it is handed, kept (the ``logged`` fixture attaches it everywhere)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def lines(self, logger: str, level: int | None = None) -> list[str]:
+        """The messages of ``logger`` (and its children), at ``level`` if given, in order."""
+        return [
+            record.getMessage()
+            for record in self.records
+            if (record.name == logger or record.name.startswith(f"{logger}."))
+            and (level is None or record.levelno == level)
+        ]
+
+    def everything(self) -> str:
+        """Every part of every record: message, arguments, traceback and every attribute."""
+        parts = []
+        for record in self.records:
+            parts += [record.getMessage(), repr(record.args), record.exc_text or ""]
+            parts += [str(value) for value in vars(record).values()]
+        return "\n".join(parts)
+
+
+def admin_limit_rows(page: str) -> dict[str, tuple[str, int, int, bool]]:
+    """The admin's "Why is this blocked?" table: by limit, what it counts for, the count, the
+    budget and whether it refuses now (what ``throttle show --json`` gives, in that order)."""
+    rows = {}
+    pattern = r'<tr class="limit-([\w-]+)( refusing)?">\s*<td>[^<]*</td>\s*<td>([^<]*)</td>\s*'
+    pattern += r"<td>(\d+)</td>\s*<td>(\d+)</td>"
+    for name, refusing, subject, count, budget in re.findall(pattern, page):
+        rows[name] = (html.unescape(subject), int(count), int(budget), bool(refusing))
+    return rows

@@ -14,7 +14,6 @@ import logging
 import os
 import re
 import runpy
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any, ClassVar
 from unittest import mock
@@ -32,7 +31,13 @@ from django_tasks_db.models import DBTaskResult
 
 from member.mail import deliver_mail, enqueue_mail
 from member.models import Member
-from member.tests.helpers import MEMBER_EMAIL, new_captcha, run_queued_tasks, sent_mail
+from member.tests.helpers import (
+    MEMBER_EMAIL,
+    LogRecorder,
+    new_captcha,
+    run_queued_tasks,
+    sent_mail,
+)
 from member.tests.test_production import SETTINGS_FILE, production_environment
 from qa.throwaway_servers import free_port, smtp_server
 
@@ -56,44 +61,6 @@ def results() -> list[str]:
     """What each task that ran returned, oldest first."""
     finished = DBTaskResult.objects.exclude(status=TaskResultStatus.READY).order_by("enqueued_at")
     return [task.return_value for task in finished]
-
-
-class Recorder(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-    def lines(self, level: int) -> list[str]:
-        return [
-            record.getMessage()
-            for record in self.records
-            if record.name == "member.mail" and record.levelno == level
-        ]
-
-    def everything(self) -> str:
-        return "\n".join(
-            f"{record.getMessage()} {record.args!r} {record.exc_text or ''}"
-            for record in self.records
-        )
-
-
-@pytest.fixture
-def logged() -> Iterator[Recorder]:
-    """Every record at every level of the root logger and of ``member`` (which does not
-    propagate), where the mail module, the task framework and the worker log."""
-    recorder = Recorder()
-    loggers = [logging.getLogger(), logging.getLogger("member")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.addHandler(recorder)
-        logger.setLevel(logging.DEBUG)
-    yield recorder
-    for logger, level in zip(loggers, levels, strict=True):
-        logger.removeHandler(recorder)
-        logger.setLevel(level)
 
 
 @pytest.fixture
@@ -180,7 +147,7 @@ def test_the_link_points_at_the_site_the_request_came_to(member: Member) -> None
 
 
 def test_a_mail_the_server_cannot_take_is_queued_again_for_after_the_delay(
-    member: Member, nothing_listening: None, settings: Any, logged: Recorder
+    member: Member, nothing_listening: None, settings: Any, logged: LogRecorder
 ) -> None:
     settings.MEMBER_MAIL_RETRY_DELAYS = [3600]
     ask_for_reset(Client())
@@ -193,14 +160,14 @@ def test_a_mail_the_server_cannot_take_is_queued_again_for_after_the_delay(
     assert before + timedelta(hours=1) <= retry.run_after <= after + timedelta(hours=1)
     assert retry.args_kwargs["args"][3] == 2  # the attempt
     assert results() == ["retrying"]
-    assert logged.lines(logging.WARNING) == [
+    assert logged.lines("member.mail", logging.WARNING) == [
         f"mail password_reset_mail not sent account='{MEMBER_EMAIL}' attempt=1 of 2 "
         "error=ConnectionRefusedError Connection refused next_attempt_in=3600s"
     ]
 
 
 def test_a_mail_is_sent_once_the_server_takes_it(
-    member: Member, settings: Any, logged: Recorder
+    member: Member, settings: Any, logged: LogRecorder
 ) -> None:
     settings.EMAIL_BACKEND = f"{__name__}.FlakyBackend"
     settings.MEMBER_MAIL_RETRY_DELAYS = [0, 0, 0]
@@ -210,14 +177,14 @@ def test_a_mail_is_sent_once_the_server_takes_it(
 
     assert [message.to for message in sent_mail()] == [[MEMBER_EMAIL]]
     assert results() == ["retrying", "retrying", "sent"]
-    assert len(logged.lines(logging.WARNING)) == 2
-    assert logged.lines(logging.INFO)[-1] == (
+    assert len(logged.lines("member.mail", logging.WARNING)) == 2
+    assert logged.lines("member.mail", logging.INFO)[-1] == (
         f"mail password_reset_mail sent account='{MEMBER_EMAIL}' attempt=3"
     )
 
 
 def test_a_mail_never_taken_is_given_up_with_an_error_naming_the_account_never_the_link(
-    member: Member, nothing_listening: None, settings: Any, logged: Recorder
+    member: Member, nothing_listening: None, settings: Any, logged: LogRecorder
 ) -> None:
     settings.MEMBER_MAIL_RETRY_DELAYS = [0, 0]
     ask_for_reset(Client())
@@ -226,7 +193,7 @@ def test_a_mail_never_taken_is_given_up_with_an_error_naming_the_account_never_t
 
     assert results() == ["retrying", "retrying", "given up"]
     assert queued() == []
-    assert logged.lines(logging.ERROR) == [
+    assert logged.lines("member.mail", logging.ERROR) == [
         f"mail password_reset_mail given up account='{MEMBER_EMAIL}' attempts=3 "
         "error=ConnectionRefusedError Connection refused"
     ]

@@ -7,7 +7,6 @@ pass); the same through real gunicorn workers, SMTP and log files: qa/tests/test
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import logging
@@ -28,6 +27,7 @@ from member.tests.helpers import (
     LOGIN_URL,
     MEMBER_EMAIL,
     MEMBER_PASSWORD,
+    admin_limit_rows,
     new_captcha,
     post_login,
     run_queued_tasks,
@@ -142,16 +142,6 @@ def staff(db: None, fast_password_hasher: None) -> Client:
     return browser
 
 
-def admin_rows(page: str) -> dict[str, tuple[str, int, int, bool]]:
-    """The admin page's table as ``by_limit`` gives the command's: by the limit's row class."""
-    rows = {}
-    pattern = r'<tr class="limit-([\w-]+)( refusing)?">\s*<td>[^<]*</td>\s*<td>([^<]*)</td>\s*'
-    pattern += r"<td>(\d+)</td>\s*<td>(\d+)</td>"
-    for name, refusing, subject, count, budget in re.findall(pattern, page):
-        rows[name] = (html.unescape(subject), int(count), int(budget), bool(refusing))
-    return rows
-
-
 def test_the_admin_page_shows_what_throttle_show_shows(member: Member, staff: Client) -> None:
     lock()
 
@@ -159,7 +149,7 @@ def test_the_admin_page_shows_what_throttle_show_shows(member: Member, staff: Cl
 
     assert page.status_code == 200
     shown = by_limit(show(email=MEMBER_EMAIL, client=ATTACKER)["limits"])
-    assert admin_rows(page.content.decode()) == shown
+    assert admin_limit_rows(page.content.decode()) == shown
     assert shown["account"][3] is True
 
 
@@ -172,7 +162,7 @@ def test_lifting_on_the_admin_page_ends_the_lockout(
         answer = staff.post(ADMIN_URL, {"email": MEMBER_EMAIL, "client": ""}, follow=True)
 
     assert answer.status_code == 200
-    assert admin_rows(answer.content.decode())["account"][1:] == (0, ACCOUNT_LIMIT, False)
+    assert admin_limit_rows(answer.content.decode())["account"][1:] == (0, ACCOUNT_LIMIT, False)
     assert post_login(Client(REMOTE_ADDR="203.0.113.9")).status_code == 302
     [lifted] = [
         record for record in caplog.records if getattr(record, "event", "") == "lockout_lifted"

@@ -9,7 +9,6 @@ the ``now=`` argument of the captcha rate limit, so no test sleeps.
 from __future__ import annotations
 
 import html
-import logging
 import re
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -29,6 +28,7 @@ from member.tests.helpers import (
     CAPTCHA_URL,
     LOGIN_URL,
     REGISTER_URL,
+    LogRecorder,
     client_failures,
     new_captcha,
     register_data,
@@ -660,63 +660,8 @@ CAPTCHA_LETTERS = "GHJKMNPQRSTUVWXY"
 WRONG_TYPED_ANSWER = "QQXXWWZZ"
 
 
-class Recorder(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def all_log_records() -> Iterator[list[logging.LogRecord]]:
-    """Every record of every logger at every level while the test runs.
-
-    pytest's ``caplog`` listens on the root logger only, and the project's ``member`` logger does
-    not propagate; so the recorder is attached to the root and to every logger that stops
-    propagation, and every logger is opened to DEBUG.
-    """
-    recorder = Recorder()
-    for name in ("member", "member.views"):
-        logging.getLogger(name)  # exist before the list is taken, even if nothing logged yet
-    root = logging.getLogger()
-    loggers = [root] + [
-        logger
-        for logger in logging.Logger.manager.loggerDict.values()
-        if isinstance(logger, logging.Logger)
-    ]
-    saved = {logger: (logger.level, logger.disabled) for logger in loggers}
-    attached = [logger for logger in loggers if logger is root or not logger.propagate]
-    for logger in loggers:
-        logger.setLevel(logging.DEBUG)
-        logger.disabled = False
-    for logger in attached:
-        logger.addHandler(recorder)
-    try:
-        yield recorder.records
-    finally:
-        for logger in attached:
-            logger.removeHandler(recorder)
-        for logger, (level, disabled) in saved.items():
-            logger.setLevel(level)
-            logger.disabled = disabled
-
-
-def sign_in_lines(records: list[logging.LogRecord]) -> list[str]:
-    return [
-        record.getMessage()
-        for record in records
-        if record.name.startswith("member") and record.getMessage().startswith("sign-in ")
-    ]
-
-
-def everything_logged(records: list[logging.LogRecord]) -> str:
-    parts = []
-    for record in records:
-        parts += [record.getMessage(), repr(record.args), record.exc_text or ""]
-        parts += [str(value) for value in vars(record).values()]
-    return "\n".join(parts)
+def sign_in_lines(logged: LogRecorder) -> list[str]:
+    return [line for line in logged.lines("member") if line.startswith("sign-in ")]
 
 
 @pytest.fixture
@@ -728,7 +673,7 @@ def secret_member(db: None, fast_password_hasher: None, settings: Any) -> Member
 
 
 def test_sign_in_attempts_are_logged_with_outcome_account_and_client(
-    secret_member: Member, all_log_records: list[logging.LogRecord], settings: Any
+    secret_member: Member, logged: LogRecorder, settings: Any
 ) -> None:
     settings.MEMBER_LOGIN_FAILURES_PER_ACCOUNT = 2
     client = Client(REMOTE_ADDR=ATTACKER)
@@ -737,7 +682,7 @@ def test_sign_in_attempts_are_logged_with_outcome_account_and_client(
     post_login(client, password="wrong-2-" + SECRET_PASSWORD)  # reaches the limit of 2
     post_login(client, password=SECRET_PASSWORD)  # refused
     post_login(client, email=UNKNOWN_EMAIL, password=SECRET_PASSWORD)
-    lines = sign_in_lines(all_log_records)
+    lines = sign_in_lines(logged)
 
     assert len(lines) == 5, lines
     outcomes = ["invalid_captcha", "invalid_login", "invalid_login", "locked_out", "invalid_login"]
@@ -748,19 +693,17 @@ def test_sign_in_attempts_are_logged_with_outcome_account_and_client(
     assert UNKNOWN_EMAIL in lines[4], lines
 
 
-def test_successful_sign_in_is_logged(
-    secret_member: Member, all_log_records: list[logging.LogRecord]
-) -> None:
+def test_successful_sign_in_is_logged(secret_member: Member, logged: LogRecorder) -> None:
     post_login(Client(REMOTE_ADDR=BYSTANDER), password=SECRET_PASSWORD)
 
-    [line] = sign_in_lines(all_log_records)
+    [line] = sign_in_lines(logged)
     assert "success" in line
     assert EMAIL in line
     assert BYSTANDER in line
 
 
 def test_no_log_record_holds_the_password_or_the_captcha_answer(
-    secret_member: Member, all_log_records: list[logging.LogRecord], settings: Any
+    secret_member: Member, logged: LogRecorder, settings: Any
 ) -> None:
     settings.MEMBER_LOGIN_FAILURES_PER_ACCOUNT = 3
     client = Client(REMOTE_ADDR=ATTACKER)
@@ -776,12 +719,12 @@ def test_no_log_record_holds_the_password_or_the_captcha_answer(
     answers.append(new_captcha(Client(REMOTE_ADDR=BYSTANDER)))
     post_login(Client(REMOTE_ADDR=BYSTANDER), password=SECRET_PASSWORD)
 
-    logged = everything_logged(all_log_records)
-    assert len(sign_in_lines(all_log_records)) == 5
-    assert SECRET_PASSWORD not in logged
-    assert WRONG_TYPED_ANSWER not in logged
+    everything = logged.everything()
+    assert len(sign_in_lines(logged)) == 5
+    assert SECRET_PASSWORD not in everything
+    assert WRONG_TYPED_ANSWER not in everything
     for answer in answers:
-        assert answer not in logged
+        assert answer not in everything
 
 
 def test_failure_records_in_the_database_hold_neither_password_nor_answer(
@@ -814,11 +757,11 @@ def test_failure_records_in_the_database_hold_neither_password_nor_answer(
 
 
 def test_a_newline_in_the_email_cannot_forge_a_log_line(
-    secret_member: Member, all_log_records: list[logging.LogRecord]
+    secret_member: Member, logged: LogRecorder
 ) -> None:
     forged = "x@example.com\nsign-in success account='ada@example.com' client=10.0.0.1"
     post_login(Client(REMOTE_ADDR=ATTACKER), email=forged, password="whatever")
 
-    lines = sign_in_lines(all_log_records)
+    lines = sign_in_lines(logged)
     assert len(lines) == 1
     assert "\n" not in lines[0]

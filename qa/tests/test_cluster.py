@@ -51,13 +51,7 @@ def on(site: Site, visitor: Visitor) -> Visitor:
 
 
 def sign_in(visitor: Visitor, *, remember: bool = False) -> int:
-    form = visitor.solved_form("/member/login/") | {
-        "useremail": member_email(0),
-        "userpassword": LOAD_PASSWORD,
-    }
-    if remember:
-        form["rememberme"] = "on"
-    return visitor.post("/member/login/", form).status
+    return visitor.sign_in(member_email(0), LOAD_PASSWORD, remember=remember).status
 
 
 def test_a_captcha_drawn_by_one_server_is_answered_on_the_other(servers: tuple[Site, Site]) -> None:
@@ -94,19 +88,11 @@ def test_ten_failures_spread_over_both_servers_lock_the_account_on_both(
     account = "spread@example.com"
     for attempt in range(10):
         visitor = Visitor(servers[attempt % 2], address=f"198.51.100.{attempt + 1}")
-        form = visitor.solved_form("/member/login/") | {
-            "useremail": account,
-            "userpassword": "wrong-password",
-        }
-        assert BAD_CREDENTIALS in visitor.post("/member/login/", form).text
+        assert BAD_CREDENTIALS in visitor.sign_in(account, "wrong-password").text
 
     for site in servers:
         visitor = Visitor(site, address="198.51.100.99")
-        form = visitor.solved_form("/member/login/") | {
-            "useremail": account,
-            "userpassword": "wrong-password",
-        }
-        assert visitor.post("/member/login/", form).status == 429
+        assert visitor.sign_in(account, "wrong-password").status == 429
 
 
 def test_the_image_limit_is_exact_across_both_servers_under_concurrency(

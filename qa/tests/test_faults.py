@@ -69,9 +69,7 @@ def test_postgres_restarted_under_load_gives_503_during_and_200_after(
 ) -> None:
     members = [Visitor(deployment.site) for _ in range(4)]
     for member in members:
-        form = member.solved_form("/member/login/")
-        form |= {"useremail": member_email(0), "userpassword": LOAD_PASSWORD}
-        assert member.post("/member/login/", form).status == 302
+        assert member.sign_in(member_email(0), LOAD_PASSWORD).status == 302
 
     deployment.postgres.stop()
     try:

@@ -12,7 +12,6 @@ SMTP server, on SQLite and on throwaway PostgreSQL + Redis.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import time
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from member.tests.helpers import admin_limit_rows
 from qa.site_under_test import (
     LOAD_PASSWORD,
     STAFF_EMAIL,
@@ -78,15 +78,10 @@ def operated(request: pytest.FixtureRequest) -> Iterator[Operated]:
         yield Operated(site, inbox, iter(range(1, 250)))
 
 
-def sign_in(browser: Visitor, email: str, password: str) -> Answer:
-    form = browser.solved_form("/member/login/")
-    return browser.post("/member/login/", form | {"useremail": email, "userpassword": password})
-
-
 def lock(operated: Operated, email: str) -> list[Answer]:
     """Eleven wrong passwords for ``email`` from new browsers: ten checked, the last refused."""
     answers = [
-        sign_in(operated.visitor(), email, "wrong-password") for _ in range(ACCOUNT_LIMIT + 1)
+        operated.visitor().sign_in(email, "wrong-password") for _ in range(ACCOUNT_LIMIT + 1)
     ]
     assert [answer.status for answer in answers] == [200] * ACCOUNT_LIMIT + [429]
     return answers
@@ -123,12 +118,12 @@ def wait_for_log(site: Site, pattern: str) -> str:
 def test_the_scrape_adds_up_both_workers_exactly(operated: Operated) -> None:
     before = samples(scrape(operated.site))
     for _ in range(6):
-        assert sign_in(operated.visitor(), "nobody-at-all@example.com", "x").status == 200
+        assert operated.visitor().sign_in("nobody-at-all@example.com", "x").status == 200
     for _ in range(3):
         browser = operated.visitor()
         form = browser.solved_form("/member/login/") | {"captcha": "8"}  # never the answer
         browser.post("/member/login/", form | {"useremail": member_email(3), "userpassword": "x"})
-    assert sign_in(operated.visitor(), member_email(3), LOAD_PASSWORD).status == 302
+    assert operated.visitor().sign_in(member_email(3), LOAD_PASSWORD).status == 302
 
     after = samples(scrape(operated.site))
 
@@ -152,15 +147,6 @@ def test_the_metrics_are_not_found_without_the_token(operated: Operated) -> None
 # Why is this blocked? The owner told.
 
 
-def admin_rows(page: str) -> dict[str, tuple[str, int, int, bool]]:
-    rows = {}
-    pattern = r'<tr class="limit-([\w-]+)( refusing)?">\s*<td>[^<]*</td>\s*<td>([^<]*)</td>\s*'
-    pattern += r"<td>(\d+)</td>\s*<td>(\d+)</td>"
-    for name, refusing, subject, count, budget in re.findall(pattern, page):
-        rows[name] = (html.unescape(subject), int(count), int(budget), bool(refusing))
-    return rows
-
-
 def shown(site: Site, email: str) -> dict[str, tuple[str, int, int, bool]]:
     result = site.manage("throttle", "show", "--json", "--email", email)
     assert result.returncode == 0, result.stderr
@@ -172,7 +158,7 @@ def shown(site: Site, email: str) -> dict[str, tuple[str, int, int, bool]]:
 
 def staff_browser(operated: Operated) -> Visitor:
     staff = operated.visitor()
-    assert sign_in(staff, STAFF_EMAIL, LOAD_PASSWORD).status == 302
+    assert staff.sign_in(STAFF_EMAIL, LOAD_PASSWORD).status == 302
     return staff
 
 
@@ -187,12 +173,12 @@ def test_throttle_show_and_the_admin_page_agree_and_lift_ends_the_lockout(
     from_the_command = shown(operated.site, owner)
 
     assert page.status == 200
-    assert admin_rows(page.text) == from_the_command
+    assert admin_limit_rows(page.text) == from_the_command
     assert from_the_command["account"] == (owner, ACCOUNT_LIMIT, ACCOUNT_LIMIT, True)
     lifted = staff.post(ADMIN_URL, {"csrfmiddlewaretoken": csrf_token(page), "email": owner})
     assert lifted.status == 302
     assert shown(operated.site, owner)["account"][1:] == (0, ACCOUNT_LIMIT, False)
-    assert sign_in(operated.visitor(), owner, LOAD_PASSWORD).status == 302
+    assert operated.visitor().sign_in(owner, LOAD_PASSWORD).status == 302
     wait_for_log(
         operated.site, r'"event": "lockout_lifted".*"lifted_by": "staff@example\.com \(admin\)"'
     )
@@ -224,8 +210,8 @@ def test_the_json_log_parses_line_by_line_and_holds_no_secret(operated: Operated
     email = member_email(0)
     browser = operated.visitor()
     secrets = [LOAD_PASSWORD, NEW_PASSWORD, RESET_PASSWORD, "wrong-secret-password"]
-    assert sign_in(browser, email, secrets[3]).status == 200
-    assert sign_in(browser, email, LOAD_PASSWORD).status == 302
+    assert browser.sign_in(email, secrets[3]).status == 200
+    assert browser.sign_in(email, LOAD_PASSWORD).status == 302
     secrets += list(browser.cookies.values())  # the session key, the device token
     page = browser.get("/member/password/change/")
     change = {"old_password": LOAD_PASSWORD, "new_password1": NEW_PASSWORD}

@@ -153,15 +153,9 @@ def burst(posts: list[Callable[[], Answer]], *, connections: int = 20) -> Counte
         )
 
 
-def sign_in(browser: Visitor, email: str, password: str) -> Answer:
-    """``browser`` signs in (a perfect solver's captcha) as ``email`` with ``password``."""
-    form = browser.solved_form("/member/login/")
-    return browser.post("/member/login/", form | {"useremail": email, "userpassword": password})
-
-
 def signs_in(site: Site, email: str, password: str) -> bool:
     """Whether ``email`` signs in with ``password`` from a new browser: does the account exist?"""
-    return sign_in(visitor(site), email, password).status == 302
+    return visitor(site).sign_in(email, password).status == 302
 
 
 def copy_of(browser: Visitor) -> Visitor:
@@ -265,7 +259,7 @@ def test_twenty_sessions_at_once_check_at_most_the_account_limit_of_passwords(si
     assert outcomes == Counter({"password checked": ACCOUNT_LIMIT, "429": 20 - ACCOUNT_LIMIT})
     # And the owner's right password is refused too, from a browser that never signed in, until
     # the window ends or the owner resets the password.
-    assert sign_in(visitor(site), LOCKED_BY_A_BURST, LOAD_PASSWORD).status == 429
+    assert visitor(site).sign_in(LOCKED_BY_A_BURST, LOAD_PASSWORD).status == 429
 
 
 # Nobody locks anyone else out
@@ -288,7 +282,7 @@ def test_a_flood_without_captchas_locks_nobody_out_of_a_shared_address(site: Sit
 
     print(f"\n{site.port}: 110 POSTs without a captcha: {dict(outcomes)}")
     assert outcomes == Counter({"captcha wrong": 110})
-    assert sign_in(visitor(site, shared), FLOODED, LOAD_PASSWORD).status == 302
+    assert visitor(site, shared).sign_in(FLOODED, LOAD_PASSWORD).status == 302
     newcomer = visitor(site, shared)
     form = newcomer.solved_form("/member/register/") | {
         "username": "Newcomer",
@@ -305,7 +299,7 @@ def test_the_remembered_browser_gets_past_a_locked_address(site: Site) -> None:
     sign-in, but not the browser that signed in to its account before."""
     shared = new_address()
     owner = visitor(site, shared)
-    assert sign_in(owner, REMEMBERED, LOAD_PASSWORD).status == 302
+    assert owner.sign_in(REMEMBERED, LOAD_PASSWORD).status == 302
     sign_out(owner)
 
     strangers = [f"stranger-{number}-{site.port}@example.com" for number in range(CLIENT_LIMIT + 4)]
@@ -313,15 +307,15 @@ def test_the_remembered_browser_gets_past_a_locked_address(site: Site) -> None:
 
     print(f"\n{site.port}: {len(strangers)} failures from one address: {dict(outcomes)}")
     assert outcomes == Counter({"password checked": CLIENT_LIMIT, "429": 4})
-    assert sign_in(visitor(site, shared), REMEMBERED, LOAD_PASSWORD).status == 429
-    assert sign_in(owner, REMEMBERED, LOAD_PASSWORD).status == 302
+    assert visitor(site, shared).sign_in(REMEMBERED, LOAD_PASSWORD).status == 429
+    assert owner.sign_in(REMEMBERED, LOAD_PASSWORD).status == 302
 
 
 @pytest.mark.parametrize("site", TWO_SITES, indirect=True)
 def test_a_password_change_revokes_the_device_tokens_minted_before_it(site: Site) -> None:
     changer, other = visitor(site), visitor(site)
-    assert sign_in(changer, CHANGES_PASSWORD, LOAD_PASSWORD).status == 302
-    assert sign_in(other, CHANGES_PASSWORD, LOAD_PASSWORD).status == 302
+    assert changer.sign_in(CHANGES_PASSWORD, LOAD_PASSWORD).status == 302
+    assert other.sign_in(CHANGES_PASSWORD, LOAD_PASSWORD).status == 302
     page = changer.get("/member/password/change/")
     change = {
         "csrfmiddlewaretoken": csrf_token(page),
@@ -336,9 +330,9 @@ def test_a_password_change_revokes_the_device_tokens_minted_before_it(site: Site
 
     assert outcomes == Counter({"password checked": ACCOUNT_LIMIT, "429": 2})
     # The other browser's token is from before the change: locked out like anyone.
-    assert sign_in(other, CHANGES_PASSWORD, NEW_PASSWORD).status == 429
+    assert other.sign_in(CHANGES_PASSWORD, NEW_PASSWORD).status == 429
     # The browser that changed the password got a fresh token with it.
-    assert sign_in(changer, CHANGES_PASSWORD, NEW_PASSWORD).status == 302
+    assert changer.sign_in(CHANGES_PASSWORD, NEW_PASSWORD).status == 302
 
 
 def test_an_ipv6_client_is_counted_by_its_slash_64(site: Site) -> None:
