@@ -91,7 +91,14 @@ def test_a_server_error_gets_a_protected_500() -> None:
 # Static files, as real servers serve them (WhiteNoise, also under the development server)
 
 
-@pytest.fixture(scope="module", params=["runserver", "gunicorn"])
+# Each server's tests on one xdist worker (--dist loadgroup): the server starts once.
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param(kind, marks=pytest.mark.xdist_group(f"headers-{kind}"))
+        for kind in ("runserver", "gunicorn")
+    ],
+)
 def site(request: pytest.FixtureRequest) -> Iterator[Site]:
     with serve_site(members=0, kind=request.param, workers=1) as running:
         yield running

@@ -19,7 +19,7 @@ from qa.contract import BAD_CREDENTIALS, SIGNED_IN
 from qa.site_under_test import LOAD_PASSWORD, Site, Visitor, csrf_token, member_email, serve_site
 from qa.throwaway_servers import postgres_and_redis
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("cluster")]
 
 IMAGE_LIMIT = 30
 

@@ -19,7 +19,7 @@ import pytest
 from qa.site_under_test import LOAD_PASSWORD, Site, Visitor, member_email, serve_site
 from qa.throwaway_servers import PostgresServer, RedisServer, postgres_server, redis_server
 
-pytestmark = pytest.mark.fault
+pytestmark = [pytest.mark.fault, pytest.mark.xdist_group("faults")]
 
 UNAVAILABLE = "網站暫時無法使用"
 

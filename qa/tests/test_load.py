@@ -18,7 +18,7 @@ VISITORS = 16
 ROUNDS = 3
 WORKERS = 3
 
-pytestmark = pytest.mark.load
+pytestmark = [pytest.mark.load, pytest.mark.xdist_group("load")]
 
 
 @pytest.fixture(scope="module")

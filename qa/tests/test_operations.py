@@ -59,7 +59,14 @@ class Operated:
         return Visitor(self.site, address=f"198.51.100.{next(self.addresses)}")
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres-redis"])
+# Each site's tests on one xdist worker (--dist loadgroup): the site starts once.
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param(store, marks=pytest.mark.xdist_group(f"operations-{store}"))
+        for store in ("sqlite", "postgres-redis")
+    ],
+)
 def operated(request: pytest.FixtureRequest) -> Iterator[Operated]:
     with ExitStack() as stack:
         inbox = stack.enter_context(smtp_server())

@@ -89,7 +89,11 @@ def shared_servers() -> Iterator[Callable[[str], Any]]:
         yield server
 
 
-@pytest.fixture(scope="module", params=list(SITES))
+# Each site's tests on one xdist worker (--dist loadgroup): the site starts once.
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(name, marks=pytest.mark.xdist_group(f"races-{name}")) for name in SITES],
+)
 def site(request: pytest.FixtureRequest, shared_servers: Callable[[str], Any]) -> Iterator[Site]:
     kind, store = SITES[request.param]
     environment: dict[str, str] = {}

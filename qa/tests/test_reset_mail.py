@@ -63,7 +63,11 @@ SITES = {
 }
 
 
-@pytest.fixture(scope="module", params=list(SITES))
+# Each site's tests on one xdist worker (--dist loadgroup): the site starts once.
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param(name, marks=pytest.mark.xdist_group(f"mail-{name}")) for name in SITES],
+)
 def mail_site(request: pytest.FixtureRequest) -> Iterator[MailSite]:
     """The app server and its task worker, sending to a loopback SMTP port nothing listens on
     yet."""
