@@ -71,7 +71,10 @@ SITES = {
 }
 # The tests that cost a few dozen password hashes each run on one site of each server family and
 # each store.
-TWO_SITES = ["runserver-sqlite", "gunicorn-3-sync-postgres-redis"]
+TWO_SITES = [
+    pytest.param(name, marks=pytest.mark.xdist_group(f"races-{name}"))
+    for name in ("runserver-sqlite", "gunicorn-3-sync-postgres-redis")
+]
 
 
 @pytest.fixture(scope="module")
