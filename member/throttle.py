@@ -301,7 +301,8 @@ def limits_for(*, email: str | None = None, client: str | None = None) -> list[L
 
 
 def lift(*, email: str | None = None, client: str | None = None, lifted_by: str) -> int:
-    """End every limit ``limits_for`` lists for them; log who did it. Returns how many ended."""
+    """End every limit ``limits_for`` lists for them; log who did it. Returns how many of them
+    had counted anything."""
     states = limits_for(email=email, client=client)
     for state in states:
         ratelimit.reset(state.key)
@@ -317,7 +318,7 @@ def lift(*, email: str | None = None, client: str | None = None, lifted_by: str)
         lifted_by=lifted_by,
         limits=",".join(sorted({state.limit.name for state in states if state.count})),
     )
-    return len(states)
+    return sum(1 for state in states if state.count)
 
 
 @dataclass(frozen=True)
