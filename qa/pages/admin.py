@@ -28,12 +28,14 @@ class AdminLimitsPage(Page):
 
     @property
     def limits(self) -> dict[str, tuple[int, int, bool]]:
-        """By limit (its row's class ``limit-<name>``): the count, the budget, refusing now."""
+        """By limit (its row's class ``limit-<name>``): the count, the budget (0: unlimited),
+        refusing now."""
         found = {}
         for row in self.find_all(self._rows):
             name = (row.get_attribute("class") or "").split()[0].removeprefix("limit-")
             cells = [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
-            found[name] = (int(cells[2]), int(cells[3]), "refusing" in row.get_attribute("class"))
+            budget = int(cells[3]) if cells[3].isdigit() else 0
+            found[name] = (int(cells[2]), budget, "refusing" in row.get_attribute("class"))
         return found
 
     @property
