@@ -20,8 +20,8 @@ The image is drawn as palette indices from the start, never as RGB: every colour
 (pale background shades, each ink at a few anti-aliasing levels) is known before drawing, so
 one-band operations do all the work and the PNG is a small palette image. Rotated glyphs come from
 a bounded cache keyed by character, size step and whole degree, which leaves the drawing a handful
-of pastes, a dozen polygons and lines for the curves, an affine transform per warp cell, and an
-Up-filtered PNG deflated by a compressor each thread keeps.
+of pastes, a dozen polygons and lines for the curves and an affine transform per warp cell;
+Pillow's encoder writes the PNG.
 
 Tesseract (``--psm 7``, hex whitelist) read 87% of 500 seed-style plain red captchas exactly and
 none of 500 of these (``python -m bench.ocr``, seed 4), with or without a median filter and
@@ -39,17 +39,15 @@ from __future__ import annotations
 
 import colorsys
 import functools
+import io
 import itertools
 import math
 import random
 import secrets
-import struct
-import threading
-import zlib
 
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
-__all__ = ["render_png"]
+__all__ = ["encode_png", "render_image", "render_png"]
 
 # Font size as a share of the image height. Caps of this font are about 0.78 em high, so glyphs fill
 # some 60% of the height: as large as rotation, baseline jitter and the warp leave room for, since
@@ -123,8 +121,8 @@ _GRADIENT_TABLE = bytes(b % (_BACKGROUND_SHADES - _MOTTLE_SHADES + 1) for b in r
 _MOTTLE_TABLE = bytes(b % _MOTTLE_SHADES for b in range(256))
 # Side, in display pixels, of the cells the background field is smoothed on (see _background).
 _BACKGROUND_CELL = 2
-# PNG row filter type 2, "Up".
-_PNG_FILTER_UP = 2
+# zlib level of the PNG: the fastest.
+_PNG_COMPRESS_LEVEL = 1
 
 
 @functools.lru_cache(maxsize=64)
@@ -142,14 +140,40 @@ def render_png(
     scale: int = 2,
     rng: random.Random | None = None,
 ) -> bytes:
-    """Return PNG bytes showing ``text`` distorted against OCR.
+    """Return PNG bytes showing ``text`` distorted against OCR: ``render_image``, encoded.
 
     The PNG is exactly ``width * scale`` by ``height * scale`` pixels, meant to be shown at
-    ``width`` x ``height`` CSS pixels so high-density screens get a crisp image. ``text`` is 1 or
-    more characters (designed for 1..12 alphanumerics; the font shrinks so they fit the width).
+    ``width`` x ``height`` CSS pixels so high-density screens get a crisp image. Equal seeds give
+    equal bytes. Raises ``ValueError`` as ``render_image`` does.
+    """
+    return encode_png(
+        render_image(text, width=width, height=height, font_path=font_path, scale=scale, rng=rng)
+    )
+
+
+def encode_png(image: Image.Image) -> bytes:
+    """``image`` as PNG bytes, written by Pillow's encoder at zlib's fastest level."""
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=False, compress_level=_PNG_COMPRESS_LEVEL)
+    return out.getvalue()
+
+
+def render_image(
+    text: str,
+    *,
+    width: int,
+    height: int,
+    font_path: str,
+    scale: int = 2,
+    rng: random.Random | None = None,
+) -> Image.Image:
+    """Return a palette (``P``) image showing ``text`` distorted against OCR.
+
+    The image is exactly ``width * scale`` by ``height * scale`` pixels. ``text`` is 1 or more
+    characters (designed for 1..12 alphanumerics; the font shrinks so they fit the width).
     ``font_path`` is any font file Pillow's FreeType loader reads. Randomness comes only from
     ``rng`` (default: a generator seeded from ``secrets`` for this image alone), so equal seeds
-    give equal bytes, whatever the glyph cache holds. The PNG is a palette image.
+    give equal pixels and palette, whatever the glyph cache holds.
 
     Raises ``ValueError`` for empty text or a non-positive size or scale.
     """
@@ -190,7 +214,8 @@ def render_png(
     # the layer has any, and the background elsewhere.
     image = ImageChops.lighter(background, layer)
     _draw_dots(image, len(colours), rng)
-    return _palette_png(image, palette)
+    image.putpalette(palette)
+    return image
 
 
 def _ink_colours(count: int, rng: random.Random) -> list[tuple[int, int, int]]:
@@ -498,78 +523,10 @@ def _background(
     # Smoothed on cells of 2x2 display pixels, then each cell repeated over its pixels:
     # neighbouring shades differ by a step too small to see, so the cells are invisible (the
     # mottle is 6 display pixels across), yet the bilinear pass has a sixteenth of the pixels at
-    # 2x, and three rows in four repeat the one above, which the PNG's Up filter turns into
-    # zeros: the PNG is 8% smaller and quicker to compress than with cells of one display pixel.
+    # 2x, and three rows in four repeat the one above, which deflate codes as one match.
     grid = (-(-width // _BACKGROUND_CELL), -(-height // _BACKGROUND_CELL))
     field = field.resize(grid, Image.Resampling.BILINEAR)
     return field.resize((width * scale, height * scale), Image.Resampling.NEAREST), palette
-
-
-def _palette_png(indices: Image.Image, palette: list[int]) -> bytes:
-    """Encode an ``L`` image of palette indices as an 8-bit palette PNG.
-
-    Written here rather than by Pillow's PNG plugin, whose Python bookkeeping costs about as much
-    as the compression itself at this size. Every row gets filter type 2 (Up: each byte minus the
-    one above it), computed for the whole image in one subtraction. The smooth background repeats
-    from row to row, so the filtered rows are mostly runs of zeros: zlib's run-length strategy
-    codes them fast and small (3.7 KB against 6.4 KB unfiltered at level 1, in two thirds of the
-    time). It only matches the previous byte, so it needs no hash chains; memory level 7 was as
-    fast as 8 or 9 with smaller buffers (lower levels cut the symbols into more, slower blocks),
-    and a 32 KB window holds the whole image, so zlib never slides it (smaller ones were slower).
-    """
-    width, height = indices.size
-    # Zero-padded one column to the left (where each row's filter byte goes) and, for the row
-    # above, one row down: PNG reads the row above the first as zeros too.
-    rows = indices.crop((-1, 0, width, height))
-    above = indices.crop((-1, -1, width, height - 1))
-    filtered = ImageChops.subtract_modulo(rows, above)
-    filtered.paste(_PNG_FILTER_UP, (0, 0, 1, height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 3, 0, 0, 0)  # 8-bit, palette colour
-    return b"".join(
-        (
-            b"\x89PNG\r\n\x1a\n",
-            _png_chunk(b"IHDR", header),
-            _png_chunk(b"PLTE", bytes(palette)),
-            _png_chunk(b"IDAT", _zlib_stream(filtered.tobytes())),
-            _png_chunk(b"IEND", b""),
-        )
-    )
-
-
-# Each thread's deflate compressor, kept from image to image: see _zlib_stream.
-_compressors = threading.local()
-# A zlib stream's header (deflate, 32 KB window, fastest level) and an empty final deflate block
-# (fixed codes: the final-block bit, type 01 and the end-of-block code, in two bytes).
-_ZLIB_HEADER = b"\x78\x01"
-_DEFLATE_END = b"\x03\x00"
-
-
-def _zlib_stream(data: bytes) -> bytes:
-    """``data`` as a zlib stream, deflated by this thread's long-lived raw compressor.
-
-    A new compressor per image sets up its ~200 KB of state afresh each time, and in the whole
-    drawing that cost as much as half the compression: some 70 us of 0.7 ms per image, where a
-    tight loop over one image hides it. So each thread keeps one. A full flush ends each image's
-    data on a byte boundary and forgets everything before it, so an image's bytes never depend
-    on earlier images (equal seeds still give equal bytes); the zlib header, an empty final block
-    and the Adler-32 checksum make the flushed blocks a complete stream. A compressor that fails
-    part way is dropped rather than reused half-fed.
-    """
-    try:
-        compressor = _compressors.deflate
-    except AttributeError:
-        compressor = _compressors.deflate = zlib.compressobj(1, zlib.DEFLATED, -15, 7, zlib.Z_RLE)
-    try:
-        body = compressor.compress(data) + compressor.flush(zlib.Z_FULL_FLUSH)
-    except BaseException:
-        del _compressors.deflate
-        raise
-    return b"".join((_ZLIB_HEADER, body, _DEFLATE_END, struct.pack(">I", zlib.adler32(data))))
-
-
-def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    """One PNG chunk: length, type, data, and the CRC of type and data."""
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def _draw_dots(image: Image.Image, inks: int, rng: random.Random) -> None:
