@@ -16,8 +16,9 @@ starts from the image at twice its displayed height (Lanczos; the project's 2x i
 - (c) colour layers: the ink (darker than Otsu's threshold) split into one layer per ink colour
   (k-means over the ink's colours, k the answer's length; each pixel goes to the colour it is a
   blend of with the paper), thin strokes opened away in each layer (a min then max filter a bit
-  narrower than the ink's typical stroke), the heaviest run of columns kept as that colour's
-  glyph, and the glyphs set apart, left to right, on one clean line;
+  narrower than the ink's typical stroke), each heavy run of inked columns in a layer taken for
+  a glyph of that colour (the answer's length of them at most, the heaviest), and the glyphs
+  set apart, left to right, on one clean line;
 - (d) colour union: the union of the text-coloured layers (those with a glyph after opening),
   opened the same way: the whole text without the thin strokes;
 - (e) one layer at a time: each glyph of (c) read alone as a single character, left to right.
@@ -58,6 +59,8 @@ WHITELIST = f"-c tessedit_char_whitelist={ALPHABET}"
 # Ink colours closer than this (RGB distance) to a blend of a darker one with the paper are
 # taken for that colour's anti-aliased shades.
 MERGE_DISTANCE = 24
+# A run of columns in a colour layer counts as a glyph from this share of the heaviest run's ink.
+GLYPH_SHARE = 0.3
 # Images per Tesseract run: large enough that its start-up is paid rarely.
 BATCH = 25
 
@@ -276,39 +279,42 @@ def opening_size(mask: Image.Image) -> int:
     return size if size % 2 else size - 1
 
 
-def heaviest_run(mask: Image.Image) -> tuple[int, int] | None:
-    """The run of consecutive inked columns holding the most ink, as (first, past last)."""
+def ink_runs(mask: Image.Image) -> list[tuple[int, int, int]]:
+    """The runs of consecutive inked columns: (first, past last, ink pixels) each."""
     width, height = mask.size
     columns = mask.transpose(Image.Transpose.TRANSPOSE).tobytes()
     mass = [columns[x * height : (x + 1) * height].count(255) for x in range(width)]
-    best, best_mass, start, run_mass = None, 0, 0, 0
+    runs, start, run_mass = [], 0, 0
     for x, m in enumerate([*mass, 0]):
         if m:
             if not run_mass:
                 start = x
             run_mass += m
-        else:
-            if run_mass > best_mass:
-                best, best_mass = (start, x), run_mass
+        elif run_mass:
+            runs.append((start, x, run_mass))
             run_mass = 0
-    return best
+    return runs
 
 
-def layer_glyphs(layers: list[Image.Image], size: int) -> list[tuple[float, Image.Image]]:
-    """Each layer's glyph, opened, cropped to its ink: (centre x, mask), left to right."""
-    glyphs = []
+def layer_glyphs(layers: list[Image.Image], size: int, count: int) -> list[Image.Image]:
+    """The glyphs of every layer, opened and cropped to their ink, left to right.
+
+    A glyph is a run of inked columns in an opened layer (a layer may hold several glyphs of
+    one colour) with at least ``GLYPH_SHARE`` of the heaviest run's ink; the ``count``
+    heaviest are kept.
+    """
+    found = []
     for layer in layers:
         body = opened(layer, size)
-        run = heaviest_run(body)
-        if run is None:
-            continue
-        left, right = run
-        strip = Image.new("L", body.size, 0)
-        strip.paste(body.crop((left, 0, right, body.height)), (left, 0))
-        box = strip.getbbox()
-        if box:
-            glyphs.append(((left + right) / 2, strip.crop(box)))
-    return sorted(glyphs, key=lambda glyph: glyph[0])
+        for left, right, mass in ink_runs(body):
+            strip = body.crop((left, 0, right, body.height))
+            found.append((mass, left, strip.crop(strip.getbbox())))
+    if not found:
+        return []
+    heaviest = max(mass for mass, *_ in found)
+    found = [glyph for glyph in found if glyph[0] >= GLYPH_SHARE * heaviest]
+    kept = sorted(found, key=lambda glyph: glyph[0], reverse=True)[:count]
+    return [mask for _, _, mask in sorted(kept, key=lambda glyph: glyph[1])]
 
 
 def page_of(masks: Sequence[Image.Image], gap: int) -> Image.Image:
@@ -332,7 +338,7 @@ def attack_pages(png: bytes, display_height: int, median: int) -> dict[str, list
     for layer in layers:
         union = ImageChops.lighter(union, layer)
     size = opening_size(union)
-    glyphs = [mask for _, mask in layer_glyphs(layers, size)]
+    glyphs = layer_glyphs(layers, size, LENGTH)
     text_layers = [layer for layer in layers if opened(layer, size).getbbox()]
     text = Image.new("L", image.size, 0)
     for layer in text_layers:
