@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from member import captcha_image
 from member.captcha_image import render_png
@@ -115,6 +115,10 @@ def test_different_seeds_give_different_images() -> None:
     assert render(seed=1) != render(seed=2)
 
 
+def test_different_answers_give_different_images() -> None:
+    assert render("A3F7C", seed=1) != render("A3F7D", seed=1)
+
+
 def test_without_rng_every_image_differs() -> None:
     assert render(seed=None) != render(seed=None)
 
@@ -144,8 +148,7 @@ def test_background_is_light() -> None:
 
 @pytest.mark.parametrize("scale", [1, 2, 3])
 def test_background_is_smooth_cells_of_two_display_pixels(scale: int) -> None:
-    colours = [(90, 20, 20), (20, 90, 20)]
-    field, palette = captcha_image._background((150, 50), scale, colours, random.Random(scale))
+    field, palette = captcha_image._background((150, 50), scale, random.Random(scale))
     side = 2 * scale
     rows = [field.tobytes()[y * field.width : (y + 1) * field.width] for y in range(field.height)]
 
@@ -153,11 +156,74 @@ def test_background_is_smooth_cells_of_two_display_pixels(scale: int) -> None:
     # Each cell is one shade: rows repeat within a cell, and so do pixels along a row...
     assert all(rows[y] == rows[y - y % side] for y in range(field.height))
     assert all(len(set(row[x : x + side])) == 1 for row in rows for x in range(0, len(row), side))
-    # ...and the cells take many shades, all of them background ones.
+    # ...and the cells take many shades, all of them background ones, above every ink index.
     shades = set(field.tobytes())
     assert len(shades) > 8
-    assert max(shades) < captcha_image._BACKGROUND_SHADES
-    assert len(palette) == 3 * (captcha_image._BACKGROUND_SHADES + 3 * len(colours))
+    base = captcha_image._BACKGROUND_BASE
+    assert base <= min(shades) and max(shades) < base + captcha_image._BACKGROUND_SHADES
+    assert len(palette) == 3 * (base + captcha_image._BACKGROUND_SHADES)
+
+
+def full_inks(palette: list[int]) -> list[tuple[float, float, float]]:
+    """Each hue's full-strength ink, for a glyph and for a curve where the hue field holds it."""
+    levels = captcha_image._LEVELS
+    glyph = [palette[3 * (levels * h + levels) :][:3] for h in range(captcha_image._HUES)]
+    curve = [
+        palette[3 * (levels * h + captcha_image._OPPOSITE + levels) :][:3]
+        for h in range(captcha_image._HUES)
+    ]
+    return [tuple(c / 255 for c in colour) for colour in glyph + curve]  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_inks_are_equally_dark_hues_and_a_curve_takes_the_opposite_one(seed: int) -> None:
+    image = captcha_image.render_image(
+        "A3F7C", width=150, height=50, font_path=FONT, rng=random.Random(seed)
+    )
+    inks = full_inks(image.getpalette() or [])
+    hues = captcha_image._HUES
+    glyphs, curves = inks[:hues], inks[hues:]
+
+    # One lightness, dark against the pale background: a change of hue draws no edge, and no
+    # threshold parts curves from glyphs.
+    lumas = [0.299 * r + 0.587 * g + 0.114 * b for r, g, b in inks]
+    assert max(lumas) - min(lumas) < 0.02
+    assert max(lumas) < 0.4
+    # Round the wheel: neighbouring hue numbers are neighbouring hues, one step apart...
+    steps = [
+        (colorsys.rgb_to_hsv(*b)[0] - colorsys.rgb_to_hsv(*a)[0]) % 1.0
+        for a, b in itertools.pairwise(glyphs)
+    ]
+    assert all(abs(step - 1 / hues) < 0.5 / hues for step in steps)
+    # ...and where the hue field puts a glyph's hue, a curve takes the opposite one.
+    for glyph, curve in zip(glyphs, curves, strict=True):
+        glyph_hue = colorsys.rgb_to_hsv(*glyph)[0]
+        curve_hue = colorsys.rgb_to_hsv(*curve)[0]
+        assert abs((curve_hue - glyph_hue) % 1.0 - 0.5) < 1.5 / hues
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_hue_field_turns_smoothly_and_within_every_glyph_sized_patch(seed: int) -> None:
+    field = captcha_image._hue_field((150, 50), 2, random.Random(seed))
+    data, width = field.tobytes(), field.width
+    levels, hues = captcha_image._LEVELS, captcha_image._HUES
+
+    assert field.size == (300, 100)
+    assert {value % levels for value in data} == {0}
+    assert max(data) < levels * hues
+    # Smooth: side by side or one above the other, hues differ by at most 3 of 24 steps.
+    numbers = [value // levels for value in data]
+    rows = [numbers[y * width : (y + 1) * width] for y in range(field.height)]
+    across = [pair for row in rows for pair in itertools.pairwise(row)]
+    down = [pair for y in range(1, len(rows)) for pair in zip(rows[y - 1], rows[y], strict=True)]
+    assert all(min((a - b) % hues, (b - a) % hues) <= 3 for a, b in across + down)
+    # No colour isolates a glyph: a patch smaller than a glyph (25 x 50 px of the middle rows,
+    # at 2x) almost always spans a quarter of the wheel or more.
+    patches = [
+        {numbers[y * width + x] for y in range(25, 75) for x in range(left, left + 25)}
+        for left in range(0, 275, 25)
+    ]
+    assert sum(len(patch) >= hues // 4 for patch in patches) >= 0.9 * len(patches)
 
 
 def test_ink_uses_several_colours() -> None:
@@ -220,7 +286,7 @@ def line_centres(image: Image.Image, *, vertical: bool) -> list[float]:
     centres = []
     for y in range(image.height):
         row = data[y * width : (y + 1) * width]
-        inked = [x for x, value in enumerate(row) if value]
+        inked = [x for x, value in enumerate(row) if value != captcha_image._NO_INK]
         if inked:
             centres.append(sum(inked) / len(inked))
     return centres
@@ -228,8 +294,8 @@ def line_centres(image: Image.Image, *, vertical: bool) -> list[float]:
 
 @pytest.mark.parametrize("vertical", [True, False])
 def test_warp_bends_straight_strokes_smoothly(vertical: bool) -> None:
-    layer = Image.new("L", (300, 100), 0)
-    layer.paste(200, (148, 0, 152, 100) if vertical else (0, 48, 300, 52))
+    layer = Image.new("L", (300, 100), captcha_image._NO_INK)
+    layer.paste(3, (148, 0, 152, 100) if vertical else (0, 48, 300, 52))
     curved = 0
     for seed in range(10):
         centres = line_centres(captcha_image._warp(layer, random.Random(seed)), vertical=vertical)
@@ -244,50 +310,58 @@ def test_warp_bends_straight_strokes_smoothly(vertical: bool) -> None:
     assert curved >= 7
 
 
-def test_curves_are_wide_bands_in_neighbours_inks_with_a_faint_margin() -> None:
-    layer = Image.new("L", (300, 100), 0)
-    bounds = [0.0, 60.0, 120.0, 180.0, 240.0, 300.0]
-    captcha_image._draw_curves(layer, bounds, [0, 1, 2, 3, 4], random.Random(3))
+def test_curves_are_bands_as_wide_as_a_glyph_stroke_with_a_faint_margin() -> None:
+    layer = Image.new("L", (300, 100), captcha_image._NO_INK)
+    captcha_image._draw_curves(layer, (60.0, 240.0), random.Random(3))
     data = layer.tobytes()
-    faint = {captcha_image._ink_index(ink, 0) for ink in range(5)}
-    body = {captcha_image._ink_index(ink) for ink in range(5)}
+    faint = captcha_image._OPPOSITE + 1
+    body = captcha_image._OPPOSITE + captcha_image._LEVELS
+    stroke = glyph_stroke_width(captcha_image._glyph_levels(FONT, "E", 78, 9)[1])
 
-    assert set(data) <= {0} | faint | body
-    assert len(set(data) & body) >= 3  # a stretch per character, in neighbouring inks
-    # Both curves cross the middle of the image: every column there meets a body at least 4 px
-    # thick, and its outermost body pixels have a faint pixel beyond them.
-    for x in range(100, 200):
+    assert set(data) == {captcha_image._NO_INK, faint, body}
+    # Both curves cross the whole text: every column there meets at least one band about a
+    # glyph stroke wide, with a faint pixel beyond each edge.
+    for x in range(60, 240):
         column = data[x::300]
-        inked = [y for y, value in enumerate(column) if value in body]
-        assert len(inked) >= 4
-        assert column[inked[0] - 1] in faint
-        assert column[inked[-1] + 1] in faint
+        runs = [len(list(run)) for value, run in itertools.groupby(column) if value == body]
+        assert runs
+        assert 0.6 * stroke <= max(runs) <= 2.5 * stroke
+        inked = [y for y, value in enumerate(column) if value == body]
+        assert column[inked[0] - 1] == faint
+        assert column[inked[-1] + 1] == faint
 
 
-def test_curve_stretches_share_their_ends_around_the_centre_line() -> None:
-    bounds = [0.0, 60.0, 120.0, 180.0, 240.0, 300.0]
+def glyph_stroke_width(mask: Image.Image) -> float:
+    """A glyph's stroke width: twice its area over the length of its outline."""
+    area = mask.histogram()[255]
+    inner = mask.filter(ImageFilter.MinFilter(3)).histogram()[255]
+    return 2 * area / (area - inner)
+
+
+def test_curve_is_a_band_of_its_width_in_a_wider_margin_across_the_text() -> None:
+    margin = captcha_image._CURVE_MARGIN
     for seed in range(20):
         rng = random.Random(seed)
-        centre, stretches = captcha_image._curve(
-            (300, 100), bounds, [0, 1, 2, 3, 4], 0.06, (0.4, 0.5), rng
-        )
-        outlines = [outline for _, outline in stretches]
+        body, rim = captcha_image._curve((300, 100), (80.0, 200.0), 0.06, (0.4, 0.5), rng)
 
-        # Each outline is the band's upper edge left to right, then its lower edge back.
-        # Consecutive stretches meet along a shared cut: the curve is never broken between them.
-        for a, b in itertools.pairwise(outlines):
-            assert a[len(a) // 2 - 1] == b[0]
-            assert a[len(a) // 2] == b[-1]
-        # The band is centred on the centre line, which the margin line follows, 6 px across.
-        uppers = [point for outline in outlines for point in outline[: len(outline) // 2]]
-        lowers = [point for outline in outlines for point in outline[len(outline) // 2 :][::-1]]
-        pairs = dict(zip(uppers, lowers, strict=True))
-        middles = [((x0 + x1) / 2, (y0 + y1) / 2) for (x0, y0), (x1, y1) in pairs.items()]
-        assert len(middles) == len(centre)
-        for (mx, my), (cx, cy) in zip(middles, centre, strict=True):
-            assert abs(mx - cx) < 1e-9 and abs(my - cy) < 1e-9
-        assert all(abs(math.dist(upper, lower) - 6) < 1e-9 for upper, lower in pairs.items())
-        assert len({ink for ink, _ in stretches}) == len(stretches)
+        # Each outline is the band's upper edge left to right, then its lower edge back: the
+        # body 6 px (6% of 100 px) across the centre line, the margin 2 x 1.5 px more, both
+        # round the same centre line.
+        half = len(body) // 2
+        assert len(body) == len(rim)
+        for outline, across in ((body, 6), (rim, 6 + 2 * margin)):
+            pairs = zip(outline[:half], outline[half:][::-1], strict=True)
+            assert all(abs(math.dist(a, b) - across) < 1e-9 and a[1] < b[1] for a, b in pairs)
+        centres = [
+            [
+                ((x0 + x1) / 2, (y0 + y1) / 2)
+                for (x0, y0), (x1, y1) in zip(outline[:half], outline[half:][::-1], strict=True)
+            ]
+            for outline in (body, rim)
+        ]
+        assert all(math.dist(a, b) < 1e-9 for a, b in zip(*centres, strict=True))
+        # From before the text's left edge to past its right edge, inside the image.
+        assert 0 <= body[0][0] < 80 and 200 < body[half - 1][0] <= 300
 
 
 def test_glyph_levels_and_mask_agree() -> None:
