@@ -11,15 +11,12 @@ import itertools
 import math
 import random
 import string
-import struct
-import threading
-import zlib
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from member import captcha_image
 from member.captcha_image import render_png
@@ -67,7 +64,19 @@ def test_png_is_a_small_palette_image() -> None:
 def test_png_decodes_completely() -> None:
     image = Image.open(io.BytesIO(render()))
 
-    image.verify()  # chunk CRCs and structure; the PNG is written by hand, not by Pillow
+    image.verify()  # chunk CRCs and structure
+
+
+def test_png_holds_exactly_the_image_drawn() -> None:
+    drawn = captcha_image.render_image(
+        "A3F7C", width=150, height=50, font_path=FONT, rng=random.Random(7)
+    )
+    decoded = Image.open(io.BytesIO(render(seed=7)))
+    decoded.load()
+
+    assert decoded.mode == drawn.mode == "P"
+    assert decoded.tobytes() == drawn.tobytes()
+    assert decoded.getpalette() == drawn.getpalette()
 
 
 def test_default_scale_is_two() -> None:
@@ -106,6 +115,10 @@ def test_different_seeds_give_different_images() -> None:
     assert render(seed=1) != render(seed=2)
 
 
+def test_different_answers_give_different_images() -> None:
+    assert render("A3F7C", seed=1) != render("A3F7D", seed=1)
+
+
 def test_without_rng_every_image_differs() -> None:
     assert render(seed=None) != render(seed=None)
 
@@ -135,8 +148,7 @@ def test_background_is_light() -> None:
 
 @pytest.mark.parametrize("scale", [1, 2, 3])
 def test_background_is_smooth_cells_of_two_display_pixels(scale: int) -> None:
-    colours = [(90, 20, 20), (20, 90, 20)]
-    field, palette = captcha_image._background((150, 50), scale, colours, random.Random(scale))
+    field, palette = captcha_image._background((150, 50), scale, random.Random(scale))
     side = 2 * scale
     rows = [field.tobytes()[y * field.width : (y + 1) * field.width] for y in range(field.height)]
 
@@ -144,11 +156,74 @@ def test_background_is_smooth_cells_of_two_display_pixels(scale: int) -> None:
     # Each cell is one shade: rows repeat within a cell, and so do pixels along a row...
     assert all(rows[y] == rows[y - y % side] for y in range(field.height))
     assert all(len(set(row[x : x + side])) == 1 for row in rows for x in range(0, len(row), side))
-    # ...and the cells take many shades, all of them background ones.
+    # ...and the cells take many shades, all of them background ones, above every ink index.
     shades = set(field.tobytes())
     assert len(shades) > 8
-    assert max(shades) < captcha_image._BACKGROUND_SHADES
-    assert len(palette) == 3 * (captcha_image._BACKGROUND_SHADES + 3 * len(colours))
+    base = captcha_image._BACKGROUND_BASE
+    assert base <= min(shades) and max(shades) < base + captcha_image._BACKGROUND_SHADES
+    assert len(palette) == 3 * (base + captcha_image._BACKGROUND_SHADES)
+
+
+def full_inks(palette: list[int]) -> list[tuple[float, float, float]]:
+    """Each hue's full-strength ink, for a glyph and for a curve where the hue field holds it."""
+    levels = captcha_image._LEVELS
+    glyph = [palette[3 * (levels * h + levels) :][:3] for h in range(captcha_image._HUES)]
+    curve = [
+        palette[3 * (levels * h + captcha_image._OPPOSITE + levels) :][:3]
+        for h in range(captcha_image._HUES)
+    ]
+    return [tuple(c / 255 for c in colour) for colour in glyph + curve]  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_inks_are_equally_dark_hues_and_a_curve_takes_the_opposite_one(seed: int) -> None:
+    image = captcha_image.render_image(
+        "A3F7C", width=150, height=50, font_path=FONT, rng=random.Random(seed)
+    )
+    inks = full_inks(image.getpalette() or [])
+    hues = captcha_image._HUES
+    glyphs, curves = inks[:hues], inks[hues:]
+
+    # One lightness, dark against the pale background: a change of hue draws no edge, and no
+    # threshold parts curves from glyphs.
+    lumas = [0.299 * r + 0.587 * g + 0.114 * b for r, g, b in inks]
+    assert max(lumas) - min(lumas) < 0.02
+    assert max(lumas) < 0.4
+    # Round the wheel: neighbouring hue numbers are neighbouring hues, one step apart...
+    steps = [
+        (colorsys.rgb_to_hsv(*b)[0] - colorsys.rgb_to_hsv(*a)[0]) % 1.0
+        for a, b in itertools.pairwise(glyphs)
+    ]
+    assert all(abs(step - 1 / hues) < 0.5 / hues for step in steps)
+    # ...and where the hue field puts a glyph's hue, a curve takes the opposite one.
+    for glyph, curve in zip(glyphs, curves, strict=True):
+        glyph_hue = colorsys.rgb_to_hsv(*glyph)[0]
+        curve_hue = colorsys.rgb_to_hsv(*curve)[0]
+        assert abs((curve_hue - glyph_hue) % 1.0 - 0.5) < 1.5 / hues
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_hue_field_turns_smoothly_and_within_every_glyph_sized_patch(seed: int) -> None:
+    field = captcha_image._hue_field((150, 50), 2, random.Random(seed))
+    data, width = field.tobytes(), field.width
+    levels, hues = captcha_image._LEVELS, captcha_image._HUES
+
+    assert field.size == (300, 100)
+    assert {value % levels for value in data} == {0}
+    assert max(data) < levels * hues
+    # Smooth: side by side or one above the other, hues differ by at most 3 of 24 steps.
+    numbers = [value // levels for value in data]
+    rows = [numbers[y * width : (y + 1) * width] for y in range(field.height)]
+    across = [pair for row in rows for pair in itertools.pairwise(row)]
+    down = [pair for y in range(1, len(rows)) for pair in zip(rows[y - 1], rows[y], strict=True)]
+    assert all(min((a - b) % hues, (b - a) % hues) <= 3 for a, b in across + down)
+    # No colour isolates a glyph: a patch smaller than a glyph (25 x 50 px of the middle rows,
+    # at 2x) almost always spans a quarter of the wheel or more.
+    patches = [
+        {numbers[y * width + x] for y in range(25, 75) for x in range(left, left + 25)}
+        for left in range(0, 275, 25)
+    ]
+    assert sum(len(patch) >= hues // 4 for patch in patches) >= 0.9 * len(patches)
 
 
 def test_ink_uses_several_colours() -> None:
@@ -204,78 +279,6 @@ def test_without_rng_the_only_randomness_is_a_fresh_secret_seed(
     assert min(drawn) >= 128
 
 
-def idat_rows(png: bytes, width: int) -> list[bytes]:
-    """The decompressed scanlines of a PNG with one byte per pixel, filter byte first."""
-    pos, data = len(PNG_SIGNATURE), b""
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos : pos + 4])
-        if png[pos + 4 : pos + 8] == b"IDAT":
-            data += png[pos + 8 : pos + 8 + length]
-        pos += 12 + length
-    raw = zlib.decompress(data)
-    return [raw[i : i + width + 1] for i in range(0, len(raw), width + 1)]
-
-
-@pytest.mark.parametrize("kind", ["smooth", "noise", "one_row", "one_column"])
-def test_palette_png_decodes_to_exactly_the_indices_drawn(kind: str) -> None:
-    rng = random.Random(kind)
-    size = {"one_row": (37, 1), "one_column": (1, 23)}.get(kind, (120, 40))
-    if kind == "smooth":
-        indices = Image.linear_gradient("L").resize(size).point(lambda v: v // 8)
-        indices.paste(200, (30, 10, 50, 30))  # ink on top, as in a captcha
-    else:
-        indices = Image.frombytes("L", size, rng.randbytes(size[0] * size[1]))
-    palette = list(rng.randbytes(3 * 256))
-
-    png = captcha_image._palette_png(indices, palette)
-    decoded = Image.open(io.BytesIO(png))
-    decoded.load()
-
-    assert decoded.mode == "P"
-    assert decoded.size == size
-    assert decoded.tobytes() == indices.tobytes()
-    assert decoded.getpalette() == palette
-    # Every row is Up-filtered (type 2): the decoder had to undo the filter to get here.
-    assert {row[0] for row in idat_rows(png, size[0])} == {2}
-
-
-def test_zlib_stream_does_not_depend_on_earlier_images() -> None:
-    first = random.Random(1).randbytes(5000) + bytes(20000)
-    second = bytes(3000) + random.Random(2).randbytes(4000) + bytes(3000)
-
-    after_first = (captcha_image._zlib_stream(first), captcha_image._zlib_stream(second))
-    fresh: list[bytes] = []
-    thread = threading.Thread(target=lambda: fresh.append(captcha_image._zlib_stream(second)))
-    thread.start()
-    thread.join()
-
-    # A thread of its own starts with a new compressor: the same input, the same stream.
-    assert after_first[1] == fresh[0]
-    assert [zlib.decompress(stream) for stream in after_first] == [first, second]
-
-
-def test_zlib_stream_drops_a_compressor_that_failed() -> None:
-    captcha_image._zlib_stream(b"warm")
-    before = captcha_image._compressors.deflate
-
-    with pytest.raises(TypeError):
-        captcha_image._zlib_stream("not bytes")  # type: ignore[arg-type]
-
-    assert not hasattr(captcha_image._compressors, "deflate")
-    assert zlib.decompress(captcha_image._zlib_stream(b"again" * 100)) == b"again" * 100
-    assert captcha_image._compressors.deflate is not before
-
-
-def test_up_filter_makes_the_background_mostly_zeros() -> None:
-    png = render()
-    rows = idat_rows(png, 300)
-
-    assert len(rows) == 100
-    filtered = b"".join(row[1:] for row in rows[1:])
-    # The background repeats down the image; only edges of ink differ from the row above.
-    assert filtered.count(0) > 0.7 * len(filtered)
-
-
 def line_centres(image: Image.Image, *, vertical: bool) -> list[float]:
     """Per row (vertical line) or column (horizontal line): the mean position of its ink."""
     image = image if vertical else image.transpose(Image.Transpose.TRANSPOSE)
@@ -283,7 +286,7 @@ def line_centres(image: Image.Image, *, vertical: bool) -> list[float]:
     centres = []
     for y in range(image.height):
         row = data[y * width : (y + 1) * width]
-        inked = [x for x, value in enumerate(row) if value]
+        inked = [x for x, value in enumerate(row) if value != captcha_image._NO_INK]
         if inked:
             centres.append(sum(inked) / len(inked))
     return centres
@@ -291,8 +294,8 @@ def line_centres(image: Image.Image, *, vertical: bool) -> list[float]:
 
 @pytest.mark.parametrize("vertical", [True, False])
 def test_warp_bends_straight_strokes_smoothly(vertical: bool) -> None:
-    layer = Image.new("L", (300, 100), 0)
-    layer.paste(200, (148, 0, 152, 100) if vertical else (0, 48, 300, 52))
+    layer = Image.new("L", (300, 100), captcha_image._NO_INK)
+    layer.paste(3, (148, 0, 152, 100) if vertical else (0, 48, 300, 52))
     curved = 0
     for seed in range(10):
         centres = line_centres(captcha_image._warp(layer, random.Random(seed)), vertical=vertical)
@@ -307,50 +310,58 @@ def test_warp_bends_straight_strokes_smoothly(vertical: bool) -> None:
     assert curved >= 7
 
 
-def test_curves_are_wide_bands_in_neighbours_inks_with_a_faint_margin() -> None:
-    layer = Image.new("L", (300, 100), 0)
-    bounds = [0.0, 60.0, 120.0, 180.0, 240.0, 300.0]
-    captcha_image._draw_curves(layer, bounds, [0, 1, 2, 3, 4], random.Random(3))
+def test_curves_are_bands_as_wide_as_a_glyph_stroke_with_a_faint_margin() -> None:
+    layer = Image.new("L", (300, 100), captcha_image._NO_INK)
+    captcha_image._draw_curves(layer, (60.0, 240.0), random.Random(3))
     data = layer.tobytes()
-    faint = {captcha_image._ink_index(ink, 0) for ink in range(5)}
-    body = {captcha_image._ink_index(ink) for ink in range(5)}
+    faint = captcha_image._OPPOSITE + 1
+    body = captcha_image._OPPOSITE + captcha_image._LEVELS
+    stroke = glyph_stroke_width(captcha_image._glyph_levels(FONT, "E", 78, 9)[1])
 
-    assert set(data) <= {0} | faint | body
-    assert len(set(data) & body) >= 3  # a stretch per character, in neighbouring inks
-    # Both curves cross the middle of the image: every column there meets a body at least 4 px
-    # thick, and its outermost body pixels have a faint pixel beyond them.
-    for x in range(100, 200):
+    assert set(data) == {captcha_image._NO_INK, faint, body}
+    # Both curves cross the whole text: every column there meets at least one band about a
+    # glyph stroke wide, with a faint pixel beyond each edge.
+    for x in range(60, 240):
         column = data[x::300]
-        inked = [y for y, value in enumerate(column) if value in body]
-        assert len(inked) >= 4
-        assert column[inked[0] - 1] in faint
-        assert column[inked[-1] + 1] in faint
+        runs = [len(list(run)) for value, run in itertools.groupby(column) if value == body]
+        assert runs
+        assert 0.6 * stroke <= max(runs) <= 2.5 * stroke
+        inked = [y for y, value in enumerate(column) if value == body]
+        assert column[inked[0] - 1] == faint
+        assert column[inked[-1] + 1] == faint
 
 
-def test_curve_stretches_share_their_ends_around_the_centre_line() -> None:
-    bounds = [0.0, 60.0, 120.0, 180.0, 240.0, 300.0]
+def glyph_stroke_width(mask: Image.Image) -> float:
+    """A glyph's stroke width: twice its area over the length of its outline."""
+    area = mask.histogram()[255]
+    inner = mask.filter(ImageFilter.MinFilter(3)).histogram()[255]
+    return 2 * area / (area - inner)
+
+
+def test_curve_is_a_band_of_its_width_in_a_wider_margin_across_the_text() -> None:
+    margin = captcha_image._CURVE_MARGIN
     for seed in range(20):
         rng = random.Random(seed)
-        centre, stretches = captcha_image._curve(
-            (300, 100), bounds, [0, 1, 2, 3, 4], 0.06, (0.4, 0.5), rng
-        )
-        outlines = [outline for _, outline in stretches]
+        body, rim = captcha_image._curve((300, 100), (80.0, 200.0), 0.06, (0.4, 0.5), rng)
 
-        # Each outline is the band's upper edge left to right, then its lower edge back.
-        # Consecutive stretches meet along a shared cut: the curve is never broken between them.
-        for a, b in itertools.pairwise(outlines):
-            assert a[len(a) // 2 - 1] == b[0]
-            assert a[len(a) // 2] == b[-1]
-        # The band is centred on the centre line, which the margin line follows, 6 px across.
-        uppers = [point for outline in outlines for point in outline[: len(outline) // 2]]
-        lowers = [point for outline in outlines for point in outline[len(outline) // 2 :][::-1]]
-        pairs = dict(zip(uppers, lowers, strict=True))
-        middles = [((x0 + x1) / 2, (y0 + y1) / 2) for (x0, y0), (x1, y1) in pairs.items()]
-        assert len(middles) == len(centre)
-        for (mx, my), (cx, cy) in zip(middles, centre, strict=True):
-            assert abs(mx - cx) < 1e-9 and abs(my - cy) < 1e-9
-        assert all(abs(math.dist(upper, lower) - 6) < 1e-9 for upper, lower in pairs.items())
-        assert len({ink for ink, _ in stretches}) == len(stretches)
+        # Each outline is the band's upper edge left to right, then its lower edge back: the
+        # body 6 px (6% of 100 px) across the centre line, the margin 2 x 1.5 px more, both
+        # round the same centre line.
+        half = len(body) // 2
+        assert len(body) == len(rim)
+        for outline, across in ((body, 6), (rim, 6 + 2 * margin)):
+            pairs = zip(outline[:half], outline[half:][::-1], strict=True)
+            assert all(abs(math.dist(a, b) - across) < 1e-9 and a[1] < b[1] for a, b in pairs)
+        centres = [
+            [
+                ((x0 + x1) / 2, (y0 + y1) / 2)
+                for (x0, y0), (x1, y1) in zip(outline[:half], outline[half:][::-1], strict=True)
+            ]
+            for outline in (body, rim)
+        ]
+        assert all(math.dist(a, b) < 1e-9 for a, b in zip(*centres, strict=True))
+        # From before the text's left edge to past its right edge, inside the image.
+        assert 0 <= body[0][0] < 80 and 200 < body[half - 1][0] <= 300
 
 
 def test_glyph_levels_and_mask_agree() -> None:
