@@ -12,8 +12,9 @@ import pytest
 pytest_plugins = [
     "qa.fixtures.options",
     "qa.fixtures.site",
-    "qa.fixtures.artifacts",
     "qa.fixtures.browsers",
+    "qa.fixtures.browser_errors",
+    "qa.fixtures.artifacts",
     "qa.fixtures.members",
 ]
 

@@ -46,7 +46,13 @@ def test_local_options_name_the_browser_and_carry_the_issue_flags():
     assert "--window-size=1280,900" in options.arguments
     assert options.binary_location == "/opt/chromium/chrome"
     assert options.experimental_options["prefs"] == {"intl.accept_languages": "zh-TW,zh"}
-    assert options.to_capabilities()["goog:loggingPrefs"] == {"browser": "ALL"}
+    capabilities = options.to_capabilities()
+    # The console and the Network events, for the browser-error check and the evidence.
+    assert capabilities["goog:loggingPrefs"] == {"browser": "ALL", "performance": "ALL"}
+    assert options.experimental_options["perfLoggingPrefs"] == {
+        "enableNetwork": True,
+        "enablePage": False,
+    }
 
 
 def test_english_and_headed_options():

@@ -57,6 +57,7 @@ def test_after_refresh_the_new_answer_is_accepted(login_page, site_member):
     assert site_member.username in home.greeting
 
 
+@pytest.mark.expect_browser_errors(r"/member/debug/captcha/ answered 404")
 def test_hook_switched_off_fails_with_a_clear_message(login_page, settings, pytestconfig):
     if using_base_url(pytestconfig):
         pytest.skip("switches the hook off in the live server's settings")
