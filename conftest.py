@@ -15,6 +15,7 @@ pytest_plugins = [
     "qa.fixtures.browsers",
     "qa.fixtures.browser_errors",
     "qa.fixtures.artifacts",
+    "qa.fixtures.report",
     "qa.fixtures.members",
 ]
 
