@@ -16,6 +16,7 @@ pytest_plugins = [
     "qa.fixtures.browser_errors",
     "qa.fixtures.artifacts",
     "qa.fixtures.report",
+    "qa.fixtures.visual",
     "qa.fixtures.members",
 ]
 
