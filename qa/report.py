@@ -6,8 +6,8 @@ own serialisation); this replays them, each test's id prefixed with its pass's l
 pytest's report hooks in a session that runs no test, the way pytest-xdist's controller hands on
 its workers' reports. So pytest-html writes the one HTML report and pytest's junitxml the JUnit XML
 beside it (PATH with ``.xml``), with everything ``qa.fixtures.report`` adds (flaky tests, failure
-evidence). It prints the paths and a line per pass, and exits 1 when a pass failed, or ended
-without finishing (no log, or a log cut short).
+evidence). It prints a line per pass and then both paths, and exits 1 when a pass failed, or
+ended without finishing (no log, or a log cut short).
 """
 
 from __future__ import annotations
@@ -152,11 +152,10 @@ def main(argv: list[str] | None = None) -> int:
         str(options.html),
     ]
     status = pytest.main(arguments, plugins=[Replay(runs)])
-    xml = options.html.with_suffix(".xml")
-    print(f"The run's report: {options.html} (open it in a browser)")
-    print(f"JUnit XML:        {xml}")
     for run in runs:
         print(run.summary())
+    print(f"The run's report: {options.html} (open it in a browser)")
+    print(f"JUnit XML:        {options.html.with_suffix('.xml')}")
     return 1 if status not in (0, 5) or any(run.failed for run in runs) else 0
 
 
