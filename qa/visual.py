@@ -171,19 +171,16 @@ def check_look(
         directory.mkdir(parents=True, exist_ok=True)
         path.write_bytes(baseline_png(shot))
         return None
+    # The report shows the shot as it was compared: posterised, like the baseline.
     if not path.is_file():
-        return LookDifference(
-            name, f"no baseline {path}: make one with --update-baselines", png_bytes(shot)
-        )
+        reason = f"no baseline {path}: make one with --update-baselines"
+        return LookDifference(name, reason, shot=baseline_png(shot))
     with Image.open(path) as stored:
         baseline = posterised(stored)
     reason, diff = compare(baseline, posterised(shot))
     if not reason:
         return None
+    diff_png = png_bytes(diff) if diff else b""
     return LookDifference(
-        name,
-        reason,
-        shot=png_bytes(shot),
-        baseline=path.read_bytes(),
-        diff=png_bytes(diff) if diff else b"",
+        name, reason, shot=baseline_png(shot), baseline=path.read_bytes(), diff=diff_png
     )
