@@ -2,37 +2,28 @@
 (``qa/tests/harness_suite.py``) runs in a pytest of its own, and its report, JUnit XML, terminal
 output and artifact folders are read here.
 
-The inner run takes a few seconds; it runs once per test session, whichever xdist worker asks
-first (the others wait for it, then read the same files).
+The inner run takes a few seconds; it runs once per test session, in the background from the
+moment a worker starts on ``qa/tests`` (``qa/tests/conftest.py``, ``qa/tests/harness_run.py``).
 """
 
 from __future__ import annotations
 
-import fcntl
 import html
-import itertools
 import json
-import os
 import re
-import shutil
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
-from conftest import pytest_plugins
 from qa.fixtures.artifacts import ARTIFACT_FILES, artifact_dir
 from qa.services import run_command
+from qa.tests import harness_run
+from qa.tests.harness_run import InnerRun
 
 pytestmark = pytest.mark.e2e
 
-SUITE = Path(__file__).with_name("harness_suite.py")
-INNER_INI = "[pytest]\nmarkers =\n    e2e: browser tests\n"
 KIND_OF = {  # each broken page's failed sub-request, as the browser names its type
     "stylesheet": "Stylesheet",
     "script": "Script",
@@ -42,25 +33,8 @@ KIND_OF = {  # each broken page's failed sub-request, as the browser names its t
 }
 
 
-@dataclass
-class InnerRun:
-    """What a run of the suite left: its output, JUnit XML, HTML report data and folders."""
-
-    folder: Path
-    returncode: int
-    output: str
-
-    @property
-    def artifacts(self) -> Path:
-        return self.folder / "artifacts"
-
-    @property
-    def report(self) -> Path:
-        return self.folder / "report" / "report.html"
-
-    @property
-    def log(self) -> Path:
-        return self.folder / "report" / "run.jsonl"
+class Results(InnerRun):
+    """The inner run, read: its JUnit XML and the data of its HTML report."""
 
     def testcase(self, name: str) -> ET.Element:
         tree = ET.parse(self.report.with_suffix(".xml"))  # noqa: S314  (written by the inner run)
@@ -86,60 +60,10 @@ def html_extras(row: dict) -> str:
     return "".join(extra["content"] for extra in row["extras"] if extra["format_type"] == "html")
 
 
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    with path.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def run_inner_suite(folder: Path) -> InnerRun:
-    """Run the suite as ``test_inner.py`` in ``folder``, the harness's plugins loaded."""
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    shutil.copy(SUITE, folder / "test_inner.py")
-    (folder / "pytest.ini").write_text(INNER_INI)
-    env = {**os.environ, "PYTHONPATH": str(settings.BASE_DIR)}
-    env.pop("PYTEST_ADDOPTS", None)
-    result = run_command(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            *itertools.chain.from_iterable(("-p", plugin) for plugin in pytest_plugins),
-            "-p",
-            "no:xdist",
-            "-p",
-            "no:cacheprovider",
-            "--ds=memberproj.test_settings",
-            f"--qa-artifacts={folder / 'artifacts'}",
-            f"--qa-baselines={folder / 'baselines'}",
-            f"--qa-report={folder / 'report' / 'report.html'}",
-            f"--qa-report-log={folder / 'report' / 'run.jsonl'}",
-            "test_inner.py",
-        ],
-        cwd=folder,
-        env=env,
-        timeout=300,
-    )
-    return InnerRun(folder, result.returncode, result.stdout + result.stderr)
-
-
 @pytest.fixture(scope="session")
-def inner(tmp_path_factory: pytest.TempPathFactory) -> InnerRun:
-    # Under xdist each worker has a temporary folder of its own inside one for the whole run.
-    shared = tmp_path_factory.getbasetemp().parent
-    folder = shared / "harness-inner"
-    with locked(shared / "harness-inner.lock"):
-        done = shared / "harness-inner.json"
-        if done.is_file():
-            return InnerRun(folder, **json.loads(done.read_text()))
-        run = run_inner_suite(folder)
-        done.write_text(json.dumps({"returncode": run.returncode, "output": run.output}))
-        return run
+def inner(tmp_path_factory: pytest.TempPathFactory) -> Results:
+    run = harness_run.wait(harness_run.shared_folder(tmp_path_factory.getbasetemp()))
+    return Results(run.folder, run.returncode, run.output)
 
 
 def test_the_run_fails_and_says_what_it_found(inner):
@@ -219,7 +143,7 @@ def test_a_failing_browser_test_leaves_its_artifacts_and_says_where(inner):
     assert not artifact_dir(inner_config(inner), "test_inner.py::test_clean_page").exists()
 
 
-def inner_config(inner: InnerRun):
+def inner_config(inner: Results):
     """Enough of a pytest config for ``artifact_dir``: the inner run's artifacts folder."""
 
     class Config:
