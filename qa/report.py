@@ -148,8 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         "no:terminal",
         "-p",
         "qa.fixtures.report",
-        "--qa-report",
-        str(options.html),
+        f"--qa-report={options.html}",
     ]
     status = pytest.main(arguments, plugins=[Replay(runs)])
     for run in runs:
