@@ -58,20 +58,37 @@ lock: | $(BIN)/python
 	$(BIN)/pip-compile $(LOCK_OPTIONS) --extra qa --extra test --extra bench \
 		--output-file requirements/dev.txt pyproject.toml
 
+# $(call with_task_worker,SERVER): the app server SERVER and the task worker that sends the mail
+# the site queues (`manage.py db_worker`), side by side, each in a process group of its own
+# (`set -m`) so that stopping one stops all of its processes (reloader children, gunicorn's
+# workers). Ctrl-C or SIGTERM (which make passes on) stops both; so does either one ending.
+define with_task_worker
+set -m; \
+$(MANAGE) db_worker & worker=$$!; \
+$(1) & server=$$!; \
+trap 'kill -TERM -- -$$server -$$worker 2>/dev/null || true' INT TERM; \
+status=0; wait -n || status=$$?; \
+kill -TERM -- -$$server -$$worker 2>/dev/null || true; \
+wait; exit $$status
+endef
+
 run: $(VENV)/.installed-dev
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) migrate --noinput
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) createcachetable
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) ensure_demo_member
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} $(MANAGE) runserver $(HOST):$(PORT)
+	export DJANGO_DEBUG=$${DJANGO_DEBUG:-1}; \
+	$(call with_task_worker,$(MANAGE) runserver $(HOST):$(PORT))
 
 serve: $(VENV)/.installed-prod
 	export DJANGO_DEBUG=$${DJANGO_DEBUG:-0}; \
+	export PROMETHEUS_MULTIPROC_DIR=$${PROMETHEUS_MULTIPROC_DIR:-$$(mktemp -d -t member-metrics-XXXXXX)}; \
+	rm -f "$$PROMETHEUS_MULTIPROC_DIR"/*.db; \
 	$(MANAGE) check --deploy; \
 	$(MANAGE) collectstatic --noinput -v 0; \
 	$(MANAGE) migrate --noinput; \
 	$(MANAGE) createcachetable; \
-	exec $(BIN)/gunicorn memberproj.wsgi:application --bind $(HOST):$(PORT) \
-		--workers $(WORKERS) --access-logfile - --no-control-socket
+	$(call with_task_worker,$(BIN)/gunicorn memberproj.wsgi:application --bind $(HOST):$(PORT) \
+		--workers $(WORKERS) --no-control-socket)
 
 # $(call debian_packages,CHECK,PACKAGES,PURPOSE): when the shell test CHECK fails, install Debian's
 # PACKAGES if we may (root), else stop with the command to type. No commas inside the arguments.
@@ -153,7 +170,7 @@ test: $(VENV)/.installed-dev browser services grid axe lint
 	rm -f $(FIRST_LOG) $(SECOND_LOG)
 	status=0; \
 	$(BIN)/python -m pytest $(PYTEST_ARGS) $(PASS_ARGS) --qa-report-log=$(FIRST_LOG) || status=1; \
-	$(BIN)/python -m qa.services run --postgres-redis --grid -- \
+	$(BIN)/python -m qa.throwaway_servers run --postgres-redis --grid -- \
 		$(BIN)/python -m pytest $(PYTEST_ARGS) $(PASS_ARGS) -m "$(SECOND_PASS)" \
 		--qa-report-log=$(SECOND_LOG) || status=1; \
 	$(BIN)/python -m qa.report --html $(QA_ARTIFACTS)/report.html \

@@ -39,8 +39,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.servers import ROOT, manage, prepare_site, server_command
-from qa.services import HOST, free_port, run_command, spawn, stop
+from qa.site_under_test import ROOT, manage, prepare_site, server_command
+from qa.throwaway_servers import HOST, free_port, run_command, spawn, stop
 
 WORKERS = 2
 READY_TIMEOUT = 30.0  # seconds for a server to answer its first request
@@ -208,6 +208,8 @@ def start_targets(stack: ExitStack, workdir: Path) -> list[Target]:
     ours_dir.mkdir()
     floor_dir.mkdir()
     ours = prepare_site(ours_dir, members=0)
+    # The product's own settings: the test sites' captcha has one known character.
+    ours["DJANGO_SETTINGS_MODULE"] = "memberproj.settings"
     ours["BENCH_LOG_DIR"] = str(workdir)
     # The floor gets a copy of the freshly migrated database (and shares the static files).
     shutil.copy(ours_dir / "site.sqlite3", floor_dir / "site.sqlite3")

@@ -133,7 +133,7 @@ PARTS = [
     # (label, module path suffix, function name): cumulative time inside each.
     ("drawing (captcha.render)", "member/captcha.py", "render"),
     ("challenge (make_challenge, into the session)", "member/captcha.py", "make_challenge"),
-    ("throttle (captcha_image_refusal)", "member/throttle.py", "captcha_image_refusal"),
+    ("throttle (consume_captcha_request)", "member/throttle.py", "consume_captcha_request"),
     ("session save (SessionMiddleware.process_response)", "sessions/middleware.py",
      "process_response"),
     ("connection set-up (get_new_connection)", "sqlite3/base.py", "get_new_connection"),

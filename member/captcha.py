@@ -2,23 +2,11 @@
 session.
 
 This module is the only place an answer is compared. A challenge lives server-side, in the
-visitor's session (``SESSION_KEY``: the answer and when it was issued; the session engine keeps
-the data server-side, ``member.E002``), never in a cookie, the page, a URL or a header. It is valid
-for ``CAPTCHA_TIMEOUT`` seconds and is used up by the first answer checked against it, right or
-wrong.
-
-Using a challenge up is one atomic step that exactly one request wins, however many arrive at once
-with the same session: ``verify()`` takes the challenge out of the session and *retires the
-session's key* (``member.session_engines``): the stored copy is deleted, and only the request
-whose delete removed it compares an answer; the request goes on under a new key. Popping the
-answer alone (the first design) was not atomic: every request loaded the same session row, popped
-its own copy in memory, and the row was written back only with the response, so a burst of POSTs
-on one session all got past one solved captcha.
-
-Keeping the challenge in the session, rather than in a store of its own, makes a new visitor's
-image one write (the session) instead of two, and there is nothing to keep in step: a challenge
-ends with its session, and ``clearsessions`` clears both. django-allauth keeps its sign-in codes
-in the session the same way.
+visitor's session (``SESSION_KEY``: the answer, when it was issued, and a random id), never in a
+cookie, the page, a URL or a header. It is valid for ``CAPTCHA_TIMEOUT`` seconds and is used up by
+the first answer checked against it, right or wrong: exactly one of many requests that arrive at
+once with the same session gets to compare, because spending a challenge is one atomic step of
+the shared counter store (``ratelimit.consume`` on the challenge's id, with a limit of one).
 
 Time is injectable (``now=``) so expiry is tested without sleeping.
 """
@@ -36,10 +24,9 @@ from typing import Any
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ImproperlyConfigured
 
-from member import captcha_audio
+from member import captcha_audio, ratelimit
 from member.captcha_image import render_png
 from member.conf import member_settings
-from member.session_engines import RetiringSession
 
 SESSION_KEY = "member_captcha"
 DEFAULT_FONT = "fonts/Kavivanar-Regular.woff"
@@ -56,7 +43,11 @@ def make_challenge(session: MutableMapping[str, Any], *, now: float | None = Non
     """
     alphabet = list(member_settings.CAPTCHA_ALPHABET)
     answer = "".join(secrets.SystemRandom().sample(alphabet, member_settings.CAPTCHA_LENGTH))
-    session[SESSION_KEY] = {"answer": answer, "issued_at": _now() if now is None else now}
+    session[SESSION_KEY] = {
+        "answer": answer,
+        "issued_at": _now() if now is None else now,
+        "id": secrets.token_urlsafe(16),
+    }
     return answer
 
 
@@ -84,18 +75,18 @@ def normalise_answer(answer: str) -> str:
     return unicodedata.normalize("NFKC", answer).strip().upper()
 
 
-def verify(session: RetiringSession, answer: str | None, *, now: float | None = None) -> bool:
+def verify(
+    session: MutableMapping[str, Any], answer: str | None, *, now: float | None = None
+) -> bool:
     """Whether ``answer`` solves the session's challenge; the challenge is used up either way.
 
-    Of many concurrent calls for one challenge, only the one that retired the session's key
-    compares; the others fail. No challenge, an expired one or a missing answer is simply wrong.
-    The comparison takes constant time.
+    Of many concurrent calls for one challenge, only the one that spends it compares; the others
+    fail. No challenge, an expired one or a missing answer is simply wrong. The comparison takes
+    constant time.
     """
     challenge = session.pop(SESSION_KEY, None)
-    if challenge is None:
-        return False
-    if not session.retire_key():
-        return False  # another request used it up first (or the session was never stored)
+    if not isinstance(challenge, dict) or not spend(challenge):
+        return False  # none, or another request used it up first
     if not isinstance(answer, str) or len(answer) > MAX_ANSWER_LENGTH:
         return False
     expected = _unexpired_answer(challenge, _now() if now is None else now)
@@ -103,6 +94,21 @@ def verify(session: RetiringSession, answer: str | None, *, now: float | None = 
         return False
     given = normalise_answer(answer)
     return hmac.compare_digest(given.encode(), expected.upper().encode())
+
+
+def spend(challenge: Mapping[str, Any]) -> bool:
+    """Use ``challenge`` up for good: True for the one caller that does, whoever else tries.
+
+    A counter with a limit of one in the store every app server shares: the same atomic step
+    that bounds password checks (a primary-key insert in the database, ``INCR`` in Redis).
+    """
+    challenge_id = challenge.get("id")
+    if not isinstance(challenge_id, str) or not challenge_id:
+        return False
+    refusal = ratelimit.consume(
+        f"captcha:{challenge_id}", limit=1, window=member_settings.CAPTCHA_TIMEOUT
+    )
+    return refusal is None
 
 
 def current_answer(session: Mapping[str, Any], *, now: float | None = None) -> str | None:

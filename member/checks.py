@@ -4,7 +4,6 @@ mistake stops start-up instead of failing each request."""
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import Any
 
 from django.conf import settings
@@ -38,26 +37,6 @@ def check_session_kept_server_side(app_configs: Any = None, **kwargs: Any) -> li
                 "by the browser.",
                 hint="Use a server-side SESSION_ENGINE (db, cache or cached_db).",
                 id="member.E002",
-            )
-        ]
-    return []
-
-
-@register(Tags.security)
-def check_session_retires_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """The captcha uses a challenge up by retiring the session's key (``member.session_engines``):
-    with a store that cannot, no answer would ever verify."""
-    try:
-        store = import_module(settings.SESSION_ENGINE).SessionStore
-    except (ImportError, AttributeError):
-        store = None
-    if not callable(getattr(store, "retire_key", None)):
-        return [
-            Error(
-                f"The session engine {settings.SESSION_ENGINE!r} cannot retire a session key "
-                "atomically, so the captcha could never be used up (or solved).",
-                hint='Use "member.session_engines.db" or "member.session_engines.cache".',
-                id="member.E006",
             )
         ]
     return []

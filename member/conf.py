@@ -11,6 +11,7 @@ Adding a setting is one declaration below: default, rule, check id, and a commen
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
@@ -25,8 +26,24 @@ def whole(minimum: int) -> Callable[[Any], bool]:
     return lambda value: isinstance(value, int) and not isinstance(value, bool) and value >= minimum
 
 
+def networks(value: Any) -> bool:
+    """A rule: a list or tuple of IP addresses or CIDR ranges (``10.0.0.0/8``)."""
+    if not isinstance(value, list | tuple) or not all(isinstance(item, str) for item in value):
+        return False
+    try:
+        for item in value:
+            ipaddress.ip_network(item.strip(), strict=False)
+    except ValueError:
+        return False
+    return True
+
+
 def size_pair(value: Any) -> bool:
     return isinstance(value, tuple | list) and len(value) == 2 and all(map(whole(1), value))
+
+
+def whole_list(value: Any) -> bool:
+    return isinstance(value, tuple | list) and all(map(whole(0), value))
 
 
 @dataclass(frozen=True)
@@ -103,8 +120,18 @@ class MemberSettings:
     PASSWORD_RESET_REQUESTS_PER_CLIENT = Setting[int](
         20, whole(1), "a whole number of at least 1", "member.E026"
     )
+    # Seconds to wait before each further attempt at a mail the mail server did not take (down,
+    # refused, timed out); after the last one the mail is given up and logged as an error. The
+    # default tries five times over about an hour and a half; () tries once.
+    MAIL_RETRY_DELAYS = Setting[tuple[int, ...]](
+        (60, 300, 1800, 3600), whole_list, "a list of whole numbers of seconds", "member.E027"
+    )
     # Reverse proxies in front that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
     TRUSTED_PROXY_COUNT = Setting[int](0, whole(0), "a whole number, 0 for none", "member.E023")
+    # Or the trusted proxies by address: X-Forwarded-For is walked from the right over these.
+    TRUSTED_PROXIES = Setting[list[str] | tuple[str, ...]](
+        (), networks, "a list of IP addresses or CIDR ranges", "member.E030"
+    )
     # Seconds a "remember me" session lasts after sign-in.
     REMEMBER_ME_AGE = Setting[int](
         7 * 24 * 3600, whole(1), "a whole number of seconds", "member.E024"

@@ -28,9 +28,9 @@ PASSWORD_MAX_LENGTH = 1024
 EMAIL_MAX_LENGTH = 254
 
 
-CAPTCHA_ERRORS = {
-    "invalid_captcha": _("The captcha is wrong."),
-    "locked_out": _("Too many failed attempts. Please try again in %(minutes)d minutes."),
+CAPTCHA_ERRORS = {"invalid_captcha": _("The captcha is wrong.")}
+LOCKED_OUT_ERRORS = {
+    "locked_out": _("Too many failed attempts. Please try again in %(minutes)d minutes.")
 }
 # What the captcha field itself says, beside the form-wide message above (the contract's): whether
 # it was left empty or mistyped, and that the image shown now is a new one.
@@ -74,16 +74,34 @@ class MemberForm(forms.Form):
                 field.widget.attrs["autofocus"] = True
 
 
-class CaptchaForm(MemberForm):
+class RefusableForm:
+    """A form whose attempt a limit may refuse: the lockout message with the minutes left, and
+    ``refusal`` set so the view answers 429 with ``Retry-After`` (``member.views.refused_or``)."""
+
+    error_messages: dict[str, Any]
+    refusal: Refusal | None = None
+
+    def raise_if_refused(self, refusal: Refusal | None) -> None:
+        """Refuse the attempt when a limit says so."""
+        if refusal is not None:
+            raise self.refused(refusal)
+
+    def refused(self, refusal: Refusal) -> ValidationError:
+        self.refusal = refusal
+        return ValidationError(
+            self.error_messages["locked_out"],
+            code="locked_out",
+            params={"minutes": refusal.minutes},
+        )
+
+
+class CaptchaForm(RefusableForm, MemberForm):
     """Checks the captcha first in ``clean()``, using the session's challenge up every time."""
 
     request: HttpRequest
-    error_messages: dict[str, Any]
     # Inputs a page shown again after a failure leaves empty: the answer is used up, and a
     # password is never sent back to the browser.
     secret_fields: tuple[str, ...] = ("captcha",)
-    # Set when the attempt was refused by a limit: the view answers with ``respond_429``.
-    refusal: Refusal | None = None
 
     @property
     def captcha_image_size(self) -> tuple[int, int]:
@@ -99,31 +117,16 @@ class CaptchaForm(MemberForm):
         self.focus_first_needing_input()
 
     def check_captcha(self, answer: str | None) -> None:
-        """Raise unless the captcha is solved and the client address is not locked out.
+        """Raise unless ``answer`` solves the session's challenge (used up either way).
 
-        A wrong answer counts as a failure of the client address (not of the account: the
-        password was never looked at).
+        A missing or wrong answer counts toward no limit: only password checks lock, so nobody
+        who solves nothing can lock anyone out (the image's own per-client limit bounds how
+        fast anyone gets challenges to solve).
         """
-        solved = captcha.verify(self.request.session, answer)
-        self.raise_if_refused(throttle.client_refusal(self.request))
-        if not solved:
-            self.raise_if_refused(throttle.count_client_failure(self.request))
+        if not captcha.verify(self.request.session, answer):
             code = "captcha_mismatch" if answer else "captcha_missing"
             self.add_error("captcha", ValidationError(CAPTCHA_FIELD_ERRORS[code], code=code))
             raise ValidationError(self.error_messages["invalid_captcha"], code="invalid_captcha")
-
-    def raise_if_refused(self, refusal: Refusal | None) -> None:
-        """Refuse the attempt when a limit says so: the lockout message with the time left."""
-        if refusal is not None:
-            raise self.refused(refusal)
-
-    def refused(self, refusal: Refusal) -> ValidationError:
-        self.refusal = refusal
-        return ValidationError(
-            self.error_messages["locked_out"],
-            code="locked_out",
-            params={"minutes": refusal.minutes},
-        )
 
 
 def captcha_field() -> forms.CharField:
@@ -172,6 +175,7 @@ class LoginForm(CaptchaForm):
 
     error_messages = {
         **CAPTCHA_ERRORS,
+        **LOCKED_OUT_ERRORS,
         "invalid_login": _("Sign-in failed: wrong email or password."),
     }
 
@@ -193,12 +197,13 @@ class LoginForm(CaptchaForm):
         password = self.cleaned_data.get("userpassword")
         if email is None or password is None:
             return self.cleaned_data  # a field already failed and says why
-        # Reserved before the password is looked at: a burst cannot check more than the limit.
-        reservation = throttle.reserve_password_check(self.request, email)
+        # Consumed before the password is looked at: a burst cannot check more than the limit.
+        reservation = throttle.consume_password_check(self.request, email)
         if isinstance(reservation, Refusal):
             self.raise_if_refused(reservation)
         self.user_cache = authenticate(self.request, email=email, password=password)
         if self.user_cache is None:
+            throttle.count_failed_check(self.request, email, reservation)
             raise ValidationError(self.error_messages["invalid_login"], code="invalid_login")
         reservation.release()
         return self.cleaned_data
@@ -287,34 +292,29 @@ class RegisterForm(CaptchaForm):
             self.add_error("userpassword2", self.error_messages["password_mismatch"])
 
     def email_taken(self) -> None:
-        """The email belongs to a member: say so, and count it for the client (a robot would
-        otherwise test address after address here)."""
+        """The email belongs to a member: say so (each try costs a solved captcha)."""
         self.add_error("useremail", self.error_messages["email_taken"])
-        refusal = throttle.count_client_failure(self.request)
-        if refusal is not None:
-            self.add_error(None, self.refused(refusal))
 
 
-class MemberPasswordChangeForm(PasswordChangeForm):
+class MemberPasswordChangeForm(RefusableForm, PasswordChangeForm):
     """Django's change form (``old_password``, ``new_password1``, ``new_password2``, the
-    validators); the old password is checked like a sign-in: reserved, and counted when wrong."""
+    validators); the old password is checked like a sign-in: consumed, and counted when wrong."""
 
-    refusal: Refusal | None = None
+    error_messages = {**PasswordChangeForm.error_messages, **LOCKED_OUT_ERRORS}
 
     def __init__(self, user: Member, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
         self.request = request
         super().__init__(user, *args, **kwargs)
 
     def clean_old_password(self) -> str:
-        reservation = throttle.reserve_password_check(self.request, self.user.email)
+        reservation = throttle.consume_password_check(self.request, self.user.email)
         if isinstance(reservation, Refusal):
-            self.refusal = reservation
-            raise ValidationError(
-                CAPTCHA_ERRORS["locked_out"],
-                code="locked_out",
-                params={"minutes": reservation.minutes},
-            )
-        old_password = super().clean_old_password()  # raises when wrong: the check counts
+            raise self.refused(reservation)
+        try:
+            old_password = super().clean_old_password()
+        except ValidationError:
+            throttle.count_failed_check(self.request, self.user.email, reservation)
+            raise
         reservation.release()
         return old_password
 
@@ -342,5 +342,5 @@ class PasswordResetRequestForm(CaptchaForm):
         self.check_captcha(self.cleaned_data.get("captcha"))
         email = self.cleaned_data.get("useremail")
         if email:
-            self.raise_if_refused(throttle.password_reset_refusal(self.request, email))
+            self.raise_if_refused(throttle.consume_password_reset_request(self.request, email))
         return self.cleaned_data

@@ -103,5 +103,9 @@ class ThrottleCounter(models.Model):
     count = models.PositiveIntegerField(default=0)
     expires_at = models.FloatField(db_index=True)
 
+    class Meta:
+        verbose_name = _("limit")
+        verbose_name_plural = _("limits")
+
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"

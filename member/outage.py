@@ -21,14 +21,19 @@ from django.views import defaults
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-OUTAGES = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
+from member import metrics
+
+DATABASE_OUTAGES = (OperationalError, InterfaceError)
+OUTAGES = (*DATABASE_OUTAGES, RedisConnectionError, RedisTimeoutError)
 RETRY_AFTER = 10  # seconds
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """``handler500``: 503 for an outage of a shared service, Django's 500 page otherwise."""
-    if not isinstance(sys.exc_info()[1], OUTAGES):
+    error = sys.exc_info()[1]
+    if not isinstance(error, OUTAGES):
         return defaults.server_error(request)
+    metrics.OUTAGES.labels("database" if isinstance(error, DATABASE_OUTAGES) else "cache").inc()
     language = getattr(request, "LANGUAGE_CODE", None) or translation.get_language_from_request(
         request
     )

@@ -2,16 +2,18 @@
 
 ``consume(key, limit=…, window=…)`` takes one unit from ``key``'s budget and returns ``None``, or a
 ``Refusal`` (with the seconds left in the window) once ``limit`` units are taken. Every limit of
-the site goes through it: captcha images per address, password checks per account, failures per
-address, attempts per remembered device. ``release()`` gives a unit back (a sign-in that turned
-out right); ``reset()`` forgets a key (a password reset lifts the account's lockout).
+the site goes through it (``member.throttle`` has the table), and so does using a captcha
+challenge up (a budget of one). ``release()`` gives a unit back (a sign-in that turned out right);
+``reset()`` forgets a key (a lockout lifted); ``counts(prefix)`` lists the live counters (the
+operator's "why is this blocked?").
 
 Taking a unit is one atomic step in the store every app server shares, so a burst of concurrent
 requests can never take more than ``limit`` units (allauth's ``core/ratelimit.py`` is the model;
 its cache ``incr`` is not atomic on Django's database cache, hence the two stores below):
 
-- Redis (when the default cache is Redis): ``INCR`` and ``EXPIRE … NX`` in one ``MULTI``; a count
-  past the limit is refused, so exactly ``limit`` increments are let through.
+- Redis (when the default cache is Redis): one Lua script, which Redis runs atomically: ``INCR``
+  only below the limit, and the window's expiry on a new counter. Keys are the counter's key,
+  percent-quoted, under the cache's prefix.
 - otherwise the database (SQLite or PostgreSQL): ``UPDATE … SET count = count + 1 WHERE key = …
   AND count < limit AND expires_at > now``. PostgreSQL re-checks the ``WHERE`` on the locked row,
   SQLite has one writer at a time, so the row count says whether this request got a unit; a new
@@ -22,11 +24,11 @@ Time is injectable (``now=``) in the database store, so windows are tested witho
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import quote, unquote
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -38,6 +40,7 @@ from django.utils.translation import gettext_lazy as _
 from member.models import ThrottleCounter
 
 TOO_MANY_REQUESTS = _("Too many requests. Please wait a moment.")
+UNLIMITED = 2**31 - 1  # a budget nothing reaches: ``tally``
 
 
 @dataclass(frozen=True)
@@ -51,12 +54,22 @@ class Refusal:
         return max(1, math.ceil(self.retry_after / 60))
 
 
+@dataclass(frozen=True)
+class Count:
+    """A live counter: ``count`` units taken in a window that ends in ``seconds_left`` seconds."""
+
+    key: str
+    count: int
+    seconds_left: int
+
+
 class CounterStore(Protocol):
     def consume(self, key: str, limit: int, window: int, now: float) -> Refusal | None: ...
     def exhausted(self, key: str, limit: int, now: float) -> Refusal | None: ...
     def release(self, key: str) -> None: ...
     def reset(self, key: str) -> None: ...
     def reset_all(self) -> None: ...
+    def counts(self, prefix: str, now: float) -> list[Count]: ...
 
 
 class DatabaseCounters:
@@ -101,6 +114,13 @@ class DatabaseCounters:
     def reset_all(self) -> None:
         ThrottleCounter.objects.all().delete()
 
+    def counts(self, prefix: str, now: float) -> list[Count]:
+        rows = ThrottleCounter.objects.filter(key__startswith=prefix, expires_at__gt=now)
+        return [
+            Count(row.key, row.count, max(1, math.ceil(row.expires_at - now)))
+            for row in rows.order_by("key")
+        ]
+
 
 class RedisCounters:
     """Counters as Redis integers under the cache's key prefix, expiring with their window."""
@@ -108,25 +128,37 @@ class RedisCounters:
     def __init__(self, redis_cache: RedisCache):
         self.cache = redis_cache
 
+    PREFIX = "member:ratelimit:"
+    # One script, so one atomic step: a unit is taken only below the limit (a refusal counts
+    # nothing, as in the database), and a new window gets its expiry.
+    CONSUME = """
+    local count = tonumber(redis.call('get', KEYS[1]) or '0')
+    if count >= tonumber(ARGV[1]) then return {0, redis.call('ttl', KEYS[1])} end
+    redis.call('incr', KEYS[1])
+    if redis.call('ttl', KEYS[1]) < 0 then redis.call('expire', KEYS[1], ARGV[2]) end
+    return {1, redis.call('ttl', KEYS[1])}
+    """
+    # DECR only a key that is there: on a missing one it would make a counter that never expires.
+    RELEASE = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end"
+
+    def _full_key(self, key: str) -> str:
+        # Percent-quoted: keys hold what visitors typed (an email), and SCAN patterns need
+        # their glob characters escaped.
+        return self.cache.make_key(self.PREFIX + quote(key, safe=":@.-_/"))
+
+    def _client(self) -> Any:
+        # Django's Redis cache has no atomic "increment below a limit, with expiry" of its own:
+        # its redis-py client (the private ``_cache``, stable since Django 4.0) runs the scripts,
+        # on the same connection pool as the rest of the cache.
+        return self.cache._cache.get_client(write=True)
+
     def _client_and_key(self, key: str) -> tuple[Any, str]:
-        # Keys hold what visitors typed (an email): hashed, they are short and safe for any store.
-        digest = "*" if key == "*" else hashlib.sha256(key.encode()).hexdigest()
-        full_key = self.cache.make_and_validate_key(f"member:ratelimit:{digest}")
-        # Django's Redis cache has no atomic "increment with expiry" of its own: its redis-py
-        # client (the private ``_cache``, stable since Django 4.0) runs the MULTI below, on the
-        # same connection pool and key prefix as the rest of the cache.
-        return self.cache._cache.get_client(full_key, write=True), full_key
+        return self._client(), self._full_key(key)
 
     def consume(self, key: str, limit: int, window: int, now: float) -> Refusal | None:
         client, full_key = self._client_and_key(key)
-        pipe = client.pipeline(transaction=True)
-        pipe.incr(full_key)
-        pipe.expire(full_key, window, nx=True)
-        pipe.ttl(full_key)
-        count, _set, ttl = pipe.execute()
-        if count > limit:
-            return Refusal(retry_after=max(1, ttl))
-        return None
+        taken, ttl = client.eval(self.CONSUME, 1, full_key, limit, window)
+        return None if taken else Refusal(retry_after=max(1, ttl))
 
     def exhausted(self, key: str, limit: int, now: float) -> Refusal | None:
         client, full_key = self._client_and_key(key)
@@ -140,18 +172,34 @@ class RedisCounters:
 
     def release(self, key: str) -> None:
         client, full_key = self._client_and_key(key)
-        # Only an existing counter is given back to: DECR on a missing key would create one
-        # without an expiry.
-        if client.exists(full_key):
-            client.decr(full_key)
+        client.eval(self.RELEASE, 1, full_key)
 
     def reset(self, key: str) -> None:
         client, full_key = self._client_and_key(key)
         client.delete(full_key)
 
     def reset_all(self) -> None:
-        client, pattern = self._client_and_key("*")
-        for full_key in client.scan_iter(match=pattern):
+        self._delete_matching("")
+
+    def counts(self, prefix: str, now: float) -> list[Count]:
+        client = self._client()
+        full_keys = sorted(client.scan_iter(match=self._full_key(prefix) + "*"))
+        pipe = client.pipeline(transaction=False)
+        for full_key in full_keys:
+            pipe.get(full_key)
+            pipe.ttl(full_key)
+        values = pipe.execute()
+        strip = len(self._full_key(""))
+        found = []
+        for full_key, count, ttl in zip(full_keys, values[::2], values[1::2], strict=True):
+            if count is not None and ttl > 0:
+                key = unquote(full_key.decode()[strip:])
+                found.append(Count(key, int(count), ttl))
+        return found
+
+    def _delete_matching(self, prefix: str) -> None:
+        client = self._client()
+        for full_key in client.scan_iter(match=self._full_key(prefix) + "*"):
             client.delete(full_key)
 
 
@@ -168,6 +216,11 @@ def consume(key: str, *, limit: int, window: int, now: float | None = None) -> R
     if limit <= 0:
         return None
     return counters().consume(key, limit, window, time.time() if now is None else now)
+
+
+def tally(key: str, *, window: int, now: float | None = None) -> None:
+    """Count one for ``key`` in a window of ``window`` seconds, with no limit: a record only."""
+    counters().consume(key, UNLIMITED, window, time.time() if now is None else now)
 
 
 def exhausted(key: str, *, limit: int, now: float | None = None) -> Refusal | None:
@@ -190,6 +243,11 @@ def reset(key: str) -> None:
 def reset_all() -> None:
     """Forget every counter: every lockout and limit starts afresh."""
     counters().reset_all()
+
+
+def counts(prefix: str, *, now: float | None = None) -> list[Count]:
+    """Every live counter whose key starts with ``prefix``, in key order."""
+    return counters().counts(prefix, time.time() if now is None else now)
 
 
 def respond_429(refusal: Refusal, response: HttpResponse | None = None) -> HttpResponse:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.contrib import messages
@@ -31,18 +30,17 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
-from member import captcha, throttle
+from member import captcha, events, metrics, throttle
+from member.actions import EmailTaken, enqueue_password_reset_mail, member_create
 from member.conf import member_settings
 from member.forms import (
     LoginForm,
     MemberPasswordChangeForm,
     PasswordResetRequestForm,
+    RefusableForm,
     RegisterForm,
 )
 from member.ratelimit import respond_429
-from member.services import EmailTaken, member_create, password_reset_send
-
-logger = logging.getLogger(__name__)
 
 SIGNED_IN_MESSAGE = _("Signed in.")
 SIGNED_OUT_MESSAGE = _("You have signed out.")
@@ -62,9 +60,11 @@ def captcha_image(request: HttpRequest) -> HttpResponse:
 
     Rate-limited per client address: every anonymous call creates or updates a session row.
     """
-    refusal = throttle.captcha_image_refusal(request)
+    refusal = throttle.consume_captcha_request(request)
     if refusal:
+        metrics.CAPTCHAS.labels("image", "refused").inc()
         return respond_429(refusal, HttpResponse(TOO_MANY_IMAGES, content_type=PLAIN_TEXT))
+    metrics.CAPTCHAS.labels("image", "served").inc()
     answer = captcha.make_challenge(request.session)
     if not request.session.keys() - {captcha.SESSION_KEY, SESSION_EXPIRY_KEY}:
         # A session that holds nothing but the challenge ends with it, so the rows that robots'
@@ -81,12 +81,14 @@ def captcha_audio(request: HttpRequest) -> HttpResponse:
     It never makes or replaces a challenge, so it always says what the image shows. It counts
     against the same per-address limit as the images: one budget for both ways of asking.
     """
-    refusal = throttle.captcha_image_refusal(request)
+    refusal = throttle.consume_captcha_request(request)
     if refusal:
+        metrics.CAPTCHAS.labels("audio", "refused").inc()
         return respond_429(refusal, HttpResponse(TOO_MANY_AUDIO, content_type=PLAIN_TEXT))
     answer = captcha.current_answer(request.session)
     if answer is None:
         return HttpResponseNotFound(NO_CHALLENGE, content_type=PLAIN_TEXT)
+    metrics.CAPTCHAS.labels("audio", "served").inc()
     audio = captcha.speak(answer, language=request.LANGUAGE_CODE)
     return HttpResponse(audio, content_type="audio/wav")
 
@@ -107,22 +109,28 @@ class MemberLoginView(LoginView):
     template_name = "member/login.html"
     http_method_names = ["get", "post", "head", "options"]
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        with metrics.SIGN_IN_SECONDS.time():
+            return super().post(request, *args, **kwargs)
+
     def form_valid(self, form: LoginForm) -> HttpResponse:
-        log_sign_in(self.request, "success")
-        login(self.request, form.get_user())
-        # Per sign-in, never a global setting: 0 ends the session with the browser.
+        member = form.get_user()
+        events.record(self.request, "sign_in", outcome="success", account=member.email)
+        login(self.request, member)
+        # Per sign-in, never a global setting. Not remembered (None): the cookie ends with the
+        # browser and the session server-side after SESSION_COOKIE_AGE.
         remember = form.cleaned_data["rememberme"]
-        self.request.session.set_expiry(member_settings.REMEMBER_ME_AGE if remember else 0)
+        self.request.session.set_expiry(member_settings.REMEMBER_ME_AGE if remember else None)
         messages.success(self.request, SIGNED_IN_MESSAGE)
         response = HttpResponseRedirect(self.get_success_url())
-        throttle.remember_device(self.request, response, form.cleaned_data["useremail"])
+        throttle.remember_device(self.request, response, member)
         return response
 
     def form_invalid(self, form: LoginForm) -> HttpResponse:
         form.clear_secrets()
-        log_sign_in(self.request, failure_reason(form))
-        response = super().form_invalid(form)
-        return respond_429(form.refusal, response) if form.refusal else response
+        account = throttle.account_key(self.request.POST.get("useremail"))
+        events.record(self.request, "sign_in", outcome=failure_reason(form), account=account)
+        return refused_or(form, super().form_invalid(form))
 
 
 @sensitive_post_parameters("userpassword", "userpassword2", "captcha")
@@ -141,14 +149,19 @@ def register(request: HttpRequest) -> HttpResponse:
         except EmailTaken:  # a concurrent sign-up took the email after the form's check
             form.email_taken()
         else:
+            events.record(request, "sign_up", outcome="success", account=member.email)
             login(request, member, backend="django.contrib.auth.backends.ModelBackend")
-            request.session.set_expiry(0)  # no "remember me" on sign-up: ends with the browser
+            request.session.set_expiry(None)  # no "remember me" on sign-up: ends with the browser
             messages.success(request, SIGNED_IN_MESSAGE)
             return redirect("member:home")
-    if not form.is_bound:
-        return render(request, "member/register.html", {"form": form})
-    form.clear_secrets()
-    response = render(request, "member/register.html", {"form": form})
+    if form.is_bound:
+        form.clear_secrets()
+    return render(request, "member/register.html", {"form": form})
+
+
+def refused_or(form: RefusableForm, response: HttpResponse) -> HttpResponse:
+    """``response`` (the form's page saying why), as a 429 with ``Retry-After`` when a limit
+    refused the attempt."""
     return respond_429(form.refusal, response) if form.refusal else response
 
 
@@ -157,16 +170,6 @@ def failure_reason(form: LoginForm) -> str:
         if form.has_error(NON_FIELD_ERRORS, code=code):
             return code
     return "invalid_form"
-
-
-def log_sign_in(request: HttpRequest, outcome: str) -> None:
-    """One line per attempt: outcome, account and client. Never the password or the captcha."""
-    logger.info(
-        "sign-in %s account=%r client=%s",
-        outcome,
-        throttle.account_key(request.POST.get("useremail")),
-        throttle.client_ip(request),
-    )
 
 
 @login_required
@@ -188,6 +191,8 @@ class MemberLogoutView(LogoutView):
         return render(request, "member/logout.html")
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            events.record(request, "sign_out", outcome="success", account=request.user.email)
         response = super().post(request, *args, **kwargs)
         # After logout(): the message goes into the new, anonymous session.
         messages.info(request, SIGNED_OUT_MESSAGE)
@@ -207,12 +212,17 @@ class MemberPasswordChangeView(PasswordChangeView):
 
     def form_valid(self, form: MemberPasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
+        events.record(self.request, "password_change", outcome="success", account=form.user.email)
         messages.success(self.request, PASSWORD_CHANGED_MESSAGE)
+        # The change revoked every device token of the member; this browser gets a new one.
+        throttle.remember_device(self.request, response, form.user)
         return response
 
     def form_invalid(self, form: MemberPasswordChangeForm) -> HttpResponse:
-        response = super().form_invalid(form)
-        return respond_429(form.refusal, response) if form.refusal else response
+        if form.has_error("old_password"):
+            outcome = "locked_out" if form.refusal else "invalid_password"
+            events.record(self.request, "password_change", outcome=outcome, account=form.user.email)
+        return refused_or(form, super().form_invalid(form))
 
 
 @sensitive_post_parameters("captcha")
@@ -225,12 +235,13 @@ def password_reset(request: HttpRequest) -> HttpResponse:
         request, data=request.POST if request.method == "POST" else None
     )
     if form.is_valid():
-        password_reset_send(request=request, email=form.cleaned_data["useremail"])
+        email = form.cleaned_data["useremail"]
+        events.record(request, "reset_requested", account=throttle.account_key(email))
+        enqueue_password_reset_mail(request=request, email=email)
         return redirect("member:password_reset_done")
     if form.is_bound:
         form.clear_secrets()
-    response = render(request, "member/password_reset.html", {"form": form})
-    return respond_429(form.refusal, response) if form.refusal else response
+    return refused_or(form, render(request, "member/password_reset.html", {"form": form}))
 
 
 @never_cache
@@ -248,6 +259,7 @@ class MemberPasswordResetConfirmView(PasswordResetConfirmView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        throttle.reset_account(form.user.email)
+        events.record(self.request, "reset_completed", outcome="success", account=form.user.email)
+        throttle.lift_account_lockout(form.user.email)
         messages.success(self.request, PASSWORD_SET_MESSAGE)
         return response

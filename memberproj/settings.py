@@ -46,6 +46,19 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_int_list(name: str) -> list[int]:
+    """Comma-separated whole numbers, e.g. ``60,300``; anything else is a configuration error."""
+    try:
+        values = [int(item) for item in env_list(name, "")]
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be whole numbers separated by commas, not {os.environ[name]!r}."
+        ) from None
+    if any(value < 0 for value in values):
+        raise ImproperlyConfigured(f"{name} must not hold negative numbers.")
+    return values
+
+
 DEBUG = env_flag("DJANGO_DEBUG", default=True)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
@@ -71,6 +84,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "csp",
+    # Tasks (mail sent off the request path, member.mail): the framework and its database
+    # backend, whose queue table `migrate` creates and `manage.py db_worker` works through.
+    "django_tasks",
+    "django_tasks_db",
 ]
 if DEBUG:
     # The QA harness (factories, seed_members) is a development tool; production never loads it,
@@ -80,9 +97,9 @@ if DEBUG:
 MIDDLEWARE = [
     # Outermost, so every response gets their headers: static files, the 400 for an unknown Host
     # (raised inside CommonMiddleware), 403, 404, 405, 429 and 500 pages alike.
-    "member.middleware.CSPMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "member.middleware.ErrorsNeverCachedMiddleware",
+    "member.middleware.NeverCachedMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -150,7 +167,7 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
-    SESSION_ENGINE = "member.session_engines.cache"
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
     CACHES = {
         "default": {
@@ -158,7 +175,7 @@ else:
             "LOCATION": "member_cache",
         }
     }
-    SESSION_ENGINE = "member.session_engines.db"
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 AUTH_USER_MODEL = "member.Member"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
@@ -185,6 +202,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # Sessions: identity lives server-side; the cookie only carries the key. Each sign-in sets its own
 # expiry (remember me or browser session), see member.views.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# A sign-in without "remember me" ends with the browser, and server-side at most this many seconds
+# after the session was last saved (a remembered sign-in sets its own seven days).
+SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
@@ -220,8 +240,13 @@ MEMBER_CAPTCHA_DEBUG_HOOK = env_flag("MEMBER_CAPTCHA_DEBUG_HOOK", default=False)
 if os.environ.get("MEMBER_CAPTCHA_RATE_LIMIT", "").strip():
     MEMBER_CAPTCHA_RATE_LIMIT = env_int("MEMBER_CAPTCHA_RATE_LIMIT", default=0)
 
+if os.environ.get("MEMBER_MAIL_RETRY_DELAYS", "").strip():
+    MEMBER_MAIL_RETRY_DELAYS = env_int_list("MEMBER_MAIL_RETRY_DELAYS")
+
 if os.environ.get("MEMBER_TRUSTED_PROXY_COUNT", "").strip():
     MEMBER_TRUSTED_PROXY_COUNT = env_int("MEMBER_TRUSTED_PROXY_COUNT", default=0)
+if os.environ.get("MEMBER_TRUSTED_PROXIES", "").strip():
+    MEMBER_TRUSTED_PROXIES = env_list("MEMBER_TRUSTED_PROXIES", "")
 
 # Content-Security-Policy on every response: no inline script or style, no third-party origin.
 # blob: lets the refresh button show the image it fetched, and the audio button play its sound.
@@ -275,13 +300,32 @@ if EMAIL_URL:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "webmaster@localhost")
+# Requests only queue mail, in the database; the task worker (`manage.py db_worker`, started
+# beside the app server by `make run` and `make serve`) sends it (member.mail).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # A password-reset link works once, for an hour.
 PASSWORD_RESET_TIMEOUT = 60 * 60
 
+# Logs on stderr. LOG_FORMAT=json: one JSON object a line (every authentication event with its
+# fields, member.events), the default in production; text: readable lines, the default under DEBUG.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "").strip().lower() or ("text" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"member": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "formatters": {
+        "text": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "{asctime}{levelname}{name}{message}",
+            "style": "{",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    "loggers": {"member": {"handlers": ["stderr"], "level": "INFO", "propagate": False}},
 }
+
+# GET /metrics (Prometheus) answers only "Authorization: Bearer <this>"; unset, it is a 404.
+MEMBER_METRICS_TOKEN = os.environ.get("MEMBER_METRICS_TOKEN", "").strip()

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from member.metrics import metrics_view
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="member:login", permanent=False)),
     path("member/", include("member.urls")),
@@ -14,6 +16,7 @@ urlpatterns = [
         RedirectView.as_view(pattern_name="member:login", permanent=False, query_string=True),
     ),
     path("admin/", admin.site.urls),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 # An outage of Redis or PostgreSQL is answered with 503, any other error with Django's 500 page.

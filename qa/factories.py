@@ -106,10 +106,9 @@ class MemberFactory(DjangoModelFactory):
         Yields the running total after each batch; the caller's transaction makes it all or
         nothing. The factory builds one prototype (its defaults, the shared hash of ``password``)
         and Django prepares its database values once; every row is those values with its own
-        email and the next of ``usernames`` (cycled), sent with ``executemany``. Building and
-        preparing each member instead (``build_batch`` + ``bulk_create``) costs about 100 µs a
-        member, most of it Django preparing the same eight values again. Rows are made batch by
-        batch as they are inserted, so memory stays flat. ``emails`` must be in the normal form
+        email and the next of ``usernames`` (cycled), sent with ``executemany``: Django prepares
+        the same values once, not once a member. Rows are made batch by batch as they are
+        inserted, so memory stays flat. ``emails`` must be in the normal form
         (``member.emails.normalise_email``); the database's unique constraints still check them.
         """
         prototype = cls.build(password=password)

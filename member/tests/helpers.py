@@ -5,6 +5,9 @@ Fixtures live in ``conftest.py``; these are plain functions so a test reads as a
 
 from __future__ import annotations
 
+import html
+import logging
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,10 +16,15 @@ from html.parser import HTMLParser
 from typing import Any
 from unittest import mock
 
-from django.contrib.auth import hashers
+from django.contrib.auth import SESSION_KEY, hashers
 from django.contrib.auth.backends import ModelBackend
+from django.core import mail
+from django.core.mail import EmailMessage
 from django.http import HttpResponse
 from django.test import Client, override_settings
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME
+from django_tasks_db.management.commands import db_worker
+from django_tasks_db.management.commands.db_worker import Worker
 
 from member import captcha, ratelimit
 
@@ -30,6 +38,7 @@ DEBUG_HOOK_URL = "/member/debug/captcha/"
 MEMBER_EMAIL = "ada@example.com"
 MEMBER_NAME = "Ada Lovelace"
 MEMBER_PASSWORD = "analytical-engine-1843"
+ATTACKER = "198.51.100.7"  # the address of the ``attacker`` fixture's browser
 
 
 # Letters the site never draws by default (0-9A-F): a challenge planted with them cannot be
@@ -37,9 +46,9 @@ MEMBER_PASSWORD = "analytical-engine-1843"
 PLANTED_ALPHABET = "GHJKMNPQRS"
 
 
-def new_captcha(client: Client) -> str:
+def new_captcha(client: Client, **extra: Any) -> str:
     """Fetch a captcha image as a browser does and return the answer the session now holds."""
-    response = client.get(CAPTCHA_URL)
+    response = client.get(CAPTCHA_URL, **extra)
     assert response.status_code == 200, response.status_code
     answer = captcha.current_answer(client.session)
     assert answer is not None
@@ -77,7 +86,7 @@ def post_login(
     data = {
         "useremail": email,
         "userpassword": password,
-        "captcha": new_captcha(client) if answer is None else answer,
+        "captcha": new_captcha(client, **kwargs) if answer is None else answer,
     }
     if remember:
         data["rememberme"] = "on"
@@ -107,7 +116,7 @@ def register_data(
 
 def signed_in_member_id(client: Client) -> str | None:
     """The member id Django's session says is signed in, or ``None`` when anonymous."""
-    return client.session.get("_auth_user_id")
+    return client.session.get(SESSION_KEY)
 
 
 def expired_issue_time(timeout: float = 300) -> float:
@@ -214,3 +223,69 @@ def client_failures(address: str) -> int:
     """How many failures the counters hold for client ``address``, in whichever store is on."""
     key = f"signin:client:{address}"
     return next(n for n in range(1000) if ratelimit.exhausted(key, limit=n + 1) is None)
+
+
+def run_queued_tasks() -> None:
+    """Run every task that is due, in this process, as ``manage.py db_worker --batch`` does: the
+    project's worker loop on the project's queue (the database), then return.
+
+    The worker's housekeeping between tasks closes a connection that is inside a transaction,
+    which would end the test's own; Django's test client skips it for requests the same way.
+    """
+    worker = Worker(
+        queue_names=[DEFAULT_TASK_QUEUE_NAME],
+        interval=0,
+        batch=True,
+        backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="tests",
+        excluded_queue_names=[],
+    )
+    with mock.patch.object(db_worker, "close_old_connections"):
+        worker.run()
+
+
+def sent_mail() -> list[EmailMessage]:
+    """What the task worker sends once every queued task has run (the test outbox)."""
+    run_queued_tasks()
+    return mail.outbox
+
+
+class LogRecorder(logging.Handler):
+    """Every log record it is handed, kept (the ``logged`` fixture attaches it everywhere)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def lines(self, logger: str, level: int | None = None) -> list[str]:
+        """The messages of ``logger`` (and its children), at ``level`` if given, in order."""
+        return [
+            record.getMessage()
+            for record in self.records
+            if (record.name == logger or record.name.startswith(f"{logger}."))
+            and (level is None or record.levelno == level)
+        ]
+
+    def everything(self) -> str:
+        """Every part of every record: message, arguments, traceback and every attribute."""
+        parts = []
+        for record in self.records:
+            parts += [record.getMessage(), repr(record.args), record.exc_text or ""]
+            parts += [str(value) for value in vars(record).values()]
+        return "\n".join(parts)
+
+
+def admin_limit_rows(page: str) -> dict[str, tuple[str, int, int, bool]]:
+    """The admin's "Why is this blocked?" table: by limit, what it counts for, the count, the
+    budget and whether it refuses now (what ``throttle show --json`` gives, in that order)."""
+    rows = {}
+    pattern = r'<tr class="limit-([\w-]+)( refusing)?">\s*<td>[^<]*</td>\s*<td>([^<]*)</td>\s*'
+    pattern += r"<td>(\d+)</td>\s*<td>(\d+)</td>"
+    for name, refusing, subject, count, budget in re.findall(pattern, page):
+        rows[name] = (html.unescape(subject), int(count), int(budget), bool(refusing))
+    return rows

@@ -196,12 +196,20 @@ def test_unknown_charset_gets_a_page_not_an_error(client: Client) -> None:
     response = post_raw(client, LOGIN_URL, b"useremail=a", f"{URLENCODED}; charset=x-no-such")
 
     assert response.status_code == 200
+    # The sign-in page again, saying what was wrong, with nobody signed in.
+    assert CAPTCHA_WRONG in response.content.decode()
+    assert 'name="useremail"' in response.content.decode()
+    assert signed_in_member_id(client) is None
 
 
 def test_non_utf8_query_string_gets_a_page(client: Client) -> None:
     response = client.get(LOGIN_URL + "?next=%FF%FE")
 
     assert response.status_code == 200
+    page = response.content.decode()
+    # The sign-in form itself, with its captcha: the visitor can go on.
+    assert 'name="useremail"' in page
+    assert 'id="img_captcha"' in page
 
 
 def test_file_instead_of_a_password_is_refused(client: Client, member: Member) -> None:

@@ -7,15 +7,11 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from csp.constants import NONCE
-from csp.exceptions import CSPNonceError
-from csp.middleware import CSPMiddleware as DjangoCSPMiddleware
 from django.http import HttpResponse
 from django.test import Client
 
-from member.middleware import CSPMiddleware
 from member.tests.helpers import CAPTCHA_URL, LOGIN_URL
-from qa.servers import Site, Visitor, serve_site
+from qa.site_under_test import Site, Visitor, serve_site
 
 pytestmark = pytest.mark.django_db
 
@@ -95,7 +91,14 @@ def test_a_server_error_gets_a_protected_500() -> None:
 # Static files, as real servers serve them (WhiteNoise, also under the development server)
 
 
-@pytest.fixture(scope="module", params=["runserver", "gunicorn"])
+# Each server's tests on one xdist worker (--dist loadgroup): the server starts once.
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param(kind, marks=pytest.mark.xdist_group(f"headers-{kind}"))
+        for kind in ("runserver", "gunicorn")
+    ],
+)
 def site(request: pytest.FixtureRequest) -> Iterator[Site]:
     with serve_site(members=0, kind=request.param, workers=1) as running:
         yield running
@@ -124,80 +127,74 @@ def test_a_path_out_of_the_static_folder_is_a_404(site: Site, path: str) -> None
 # The site-wide policy, built once
 
 
-def csp_headers(middleware_class: type, request: Any, response: Any) -> dict[str, str]:
-    middleware = middleware_class(lambda request: response)
-    middleware.process_request(request)
-    answered = middleware.process_response(request, response)
-    return {
-        name: value
-        for name, value in answered.headers.items()
-        if name.startswith("Content-Security-Policy")
-    }
+# Signed-in pages
 
 
-@pytest.mark.parametrize("status", [200, 404, 429, 500])
-@pytest.mark.parametrize("debug", [False, True])
-def test_the_built_once_policy_is_the_one_django_csp_builds(
-    rf: Any, settings: Any, status: int, debug: bool
+def member_url_names() -> set[str]:
+    from member import urls
+
+    return {f"member:{pattern.name}" for pattern in urls.urlpatterns if pattern.name}
+
+
+SIGNED_IN_GETS = {
+    "member:home": "/member/",
+    "member:login": "/member/login/",
+    "member:logout": "/member/logout/",
+    "member:register": "/member/register/",
+    "member:captcha": "/member/captcha/",
+    "member:captcha_audio": "/member/captcha/audio/",
+    "member:captcha_debug_hook": "/member/debug/captcha/",
+    "member:password_change": "/member/password/change/",
+    "member:password_reset": "/member/password/reset/",
+    "member:password_reset_done": "/member/password/reset/sent/",
+    "member:password_reset_confirm": "/member/password/reset/MQ/set-password/",
+}
+
+
+def test_the_list_of_signed_in_pages_names_every_url_of_the_site() -> None:
+    assert set(SIGNED_IN_GETS) == member_url_names()
+
+
+@pytest.mark.parametrize("name", sorted(SIGNED_IN_GETS))
+def test_every_page_a_signed_in_member_gets_is_never_cached(
+    name: str, member: Any, client: Client
 ) -> None:
-    settings.DEBUG = debug
-    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"img-src": ["'self'", "data:"]}}
+    client.force_login(member)
 
-    ours = csp_headers(CSPMiddleware, rf.get("/"), HttpResponse(status=status))
-    theirs = csp_headers(DjangoCSPMiddleware, rf.get("/"), HttpResponse(status=status))
+    response = client.get(SIGNED_IN_GETS[name])
 
-    assert ours == theirs
-    assert bool(ours) is not (debug and status in {404, 500})  # Django's debug pages go bare
-
-
-def test_a_changed_policy_setting_takes_effect(rf: Any, settings: Any) -> None:
-    csp_headers(CSPMiddleware, rf.get("/"), HttpResponse())
-    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
-
-    headers = csp_headers(CSPMiddleware, rf.get("/"), HttpResponse())
-
-    assert headers == {"Content-Security-Policy": "default-src 'none'"}
+    assert "no-store" in response.headers["Cache-Control"], (name, response.status_code)
+    assert (
+        "private" in response.headers["Cache-Control"]
+        or "no-cache" in response.headers["Cache-Control"]
+    )
 
 
-def test_exempt_and_excluded_responses_get_no_policy(rf: Any, settings: Any) -> None:
-    exempt = HttpResponse()
-    exempt._csp_exempt = True  # what django-csp's @csp_exempt sets
-    settings.CONTENT_SECURITY_POLICY = {
-        **settings.CONTENT_SECURITY_POLICY,
-        "EXCLUDE_URL_PREFIXES": ["/excluded/"],
-    }
+def test_the_admin_a_staff_member_sees_is_never_cached(member: Any, client: Client) -> None:
+    member.is_staff = member.is_superuser = True
+    member.save()
+    client.force_login(member)
 
-    assert csp_headers(CSPMiddleware, rf.get("/"), exempt) == {}
-    assert csp_headers(CSPMiddleware, rf.get("/excluded/page/"), HttpResponse()) == {}
-    assert csp_headers(CSPMiddleware, rf.get("/page/"), HttpResponse()) != {}
+    for path in ("/admin/", "/admin/member/member/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "no-store" in response.headers["Cache-Control"], path
 
 
-def test_a_response_with_a_policy_of_its_own_gets_it_from_django_csp(rf: Any) -> None:
-    response = HttpResponse()
-    response._csp_update = {"img-src": ["https://images.example"]}  # what @csp_update sets
+def test_a_page_that_sets_its_own_caching_keeps_it(rf: Any, member: Any) -> None:
+    """The rule fills a gap; it does not overrule a view that decided."""
+    from django.contrib.auth import SESSION_KEY
 
-    headers = csp_headers(CSPMiddleware, rf.get("/"), response)
+    from member.middleware import NeverCachedMiddleware
 
-    assert "img-src 'self' blob: https://images.example" in headers["Content-Security-Policy"]
+    class SignedInSession(dict):
+        accessed = True
 
-
-def test_a_nonce_used_by_the_page_is_in_the_policy(rf: Any, settings: Any) -> None:
-    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"script-src": ["'self'", NONCE]}}
     request = rf.get("/")
-    middleware = CSPMiddleware(lambda request: HttpResponse())
-    middleware.process_request(request)
-    nonce = str(request.csp_nonce)  # a template asking for it
+    request.session = SignedInSession({SESSION_KEY: str(member.pk)})
+    response = HttpResponse("public")
+    response["Cache-Control"] = "public, max-age=60"
 
-    response = middleware.process_response(request, HttpResponse())
+    answered = NeverCachedMiddleware(lambda request: response)(request)
 
-    assert f"script-src 'self' 'nonce-{nonce}'" in response["Content-Security-Policy"]
-
-
-def test_a_nonce_asked_for_after_the_header_was_written_is_refused(rf: Any) -> None:
-    request = rf.get("/")
-    middleware = CSPMiddleware(lambda request: HttpResponse())
-    middleware.process_request(request)
-    middleware.process_response(request, HttpResponse())
-
-    with pytest.raises(CSPNonceError):
-        str(request.csp_nonce)
+    assert answered["Cache-Control"] == "public, max-age=60"

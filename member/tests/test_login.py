@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import time
+from importlib import import_module
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
+from django.contrib.sessions.backends import db
+from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from member.models import Member
 from member.tests.helpers import (
@@ -250,6 +255,50 @@ def test_without_remember_me_the_session_ends_with_the_browser(
     assert cookie["max-age"] == ""
     assert cookie["expires"] == ""
     assert response.wsgi_request.session.get_expire_at_browser_close()
+
+
+def stored_session_life(session_key: str) -> float:
+    """Seconds the session store itself keeps ``session_key``: the database row's expiry, or
+    the Redis key's time to live (whichever engine the settings name)."""
+    store = import_module(django_settings.SESSION_ENGINE).SessionStore
+    if issubclass(store, db.SessionStore):
+        expire_date = store.get_model_class().objects.get(session_key=session_key).expire_date
+        return (expire_date - timezone.now()).total_seconds()
+    redis_key = cache.make_and_validate_key(store.cache_key_prefix + session_key)
+    return cache._cache.get_client(redis_key).ttl(redis_key)
+
+
+TWELVE_HOURS = 12 * 60 * 60
+
+
+@pytest.mark.parametrize(
+    ("remember", "session_cookie_age", "life"),
+    [(False, None, TWELVE_HOURS), (False, 2 * 60 * 60, 2 * 60 * 60), (True, None, SEVEN_DAYS)],
+    ids=["browser-session", "browser-session-age-setting", "remembered"],
+)
+def test_a_sign_in_ends_server_side_when_its_life_is_over(
+    client: Client,
+    member: Member,
+    settings: Any,
+    remember: bool,
+    session_cookie_age: int | None,
+    life: int,
+) -> None:
+    """Without "remember me": 12 hours after the session was last saved (``SESSION_COOKIE_AGE``),
+    whatever the cookie; with it, seven days."""
+    if session_cookie_age is not None:
+        settings.SESSION_COOKIE_AGE = session_cookie_age
+
+    response = post_login(client, remember=remember)
+
+    assert life - 60 <= stored_session_life(response.cookies["sessionid"].value) <= life
+    assert (response.cookies["sessionid"]["max-age"] == "") is not remember
+
+
+def test_a_session_that_holds_only_a_challenge_ends_with_the_challenge(client: Client) -> None:
+    client.get(CAPTCHA_URL)
+
+    assert 300 - 60 <= stored_session_life(client.cookies["sessionid"].value) <= 300
 
 
 def test_safe_next_is_honoured(client: Client, member: Member) -> None:

@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.test import Client
 
+from member.actions import EmailTaken, member_create
 from member.models import Member
-from member.services import EmailTaken, member_create
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,9 @@ import pytest
 from django.db import OperationalError
 from django.test import Client
 
-from member.tests.helpers import CAPTCHA_URL, LOGIN_URL
-from qa.services import free_port
+from member.tests.helpers import CAPTCHA_URL, LOGIN_URL, recording_password_work
+from qa.contract import CAPTCHA_WRONG
+from qa.throwaway_servers import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def redis_down(settings: Any) -> None:
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
-    settings.SESSION_ENGINE = "member.session_engines.cache"
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 
 def test_with_redis_down_a_captcha_gets_503_in_chinese(redis_down: None) -> None:
@@ -39,11 +40,21 @@ def test_with_redis_down_a_captcha_gets_503_in_chinese(redis_down: None) -> None
     assert "網站暫時無法使用" in response.content.decode()
 
 
-def test_with_redis_down_a_sign_in_gets_503(redis_down: None) -> None:
+def test_with_redis_down_a_sign_in_signs_nobody_in_and_checks_no_password(
+    redis_down: None,
+) -> None:
+    """Django reads a session it cannot load as an empty one: no challenge, so the captcha is
+    wrong, and the image the page then asks for answers 503."""
     client = Client(raise_request_exception=False)
     data = {"useremail": "ada@example.com", "userpassword": "x", "captcha": "ABCDE"}
 
-    assert client.post(LOGIN_URL, data).status_code == 503
+    with recording_password_work() as work:
+        response = client.post(LOGIN_URL, data)
+
+    assert response.status_code == 200
+    assert CAPTCHA_WRONG in response.content.decode()
+    assert work.none
+    assert client.get(CAPTCHA_URL).status_code == 503
 
 
 def test_with_redis_down_the_login_page_itself_still_shows(redis_down: None) -> None:

@@ -12,6 +12,7 @@ import os
 import runpy
 import secrets
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from member.models import Member
 from member.tests.helpers import CAPTCHA_URL, DEBUG_HOOK_URL, HOME_URL, LOGIN_URL, REGISTER_URL
 from member.tests.helpers import MEMBER_EMAIL as EMAIL
 from member.tests.helpers import MEMBER_PASSWORD as PASSWORD
-from qa import servers
+from qa import site_under_test
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS_FILE = ROOT / "memberproj" / "settings.py"
@@ -36,7 +37,13 @@ HTTPS = {"X-Forwarded-Proto": "https"}
 
 
 # The settings a production deployment takes from memberproj/settings.py.
-PRODUCTION_KEYS = ("DEBUG", "MIDDLEWARE", "X_FRAME_OPTIONS", "CONTENT_SECURITY_POLICY")
+PRODUCTION_KEYS = (
+    "DEBUG",
+    "MIDDLEWARE",
+    "X_FRAME_OPTIONS",
+    "CONTENT_SECURITY_POLICY",
+    "MEMBER_CAPTCHA_DEBUG_HOOK",
+)
 PRODUCTION_PREFIXES = ("SECURE_", "SESSION_COOKIE_", "CSRF_COOKIE_")
 
 
@@ -66,12 +73,11 @@ def production_settings() -> dict[str, Any]:
 
 @pytest.fixture
 def production(settings: Any, db: None, fast_password_hasher: None) -> dict[str, Any]:
-    """The test process with production's security settings and the debug hook off."""
+    """The test process with production's security settings (the debug hook as they set it)."""
     values = production_settings()
     assert values["DEBUG"] is False
     for name, value in values.items():
         setattr(settings, name, value)
-    settings.MEMBER_CAPTCHA_DEBUG_HOOK = False
     return values
 
 
@@ -84,17 +90,20 @@ def run_manage(
     *args: str, environment: dict[str, str], tmp_path: Path
 ) -> subprocess.CompletedProcess:
     database = {"DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}"}
-    return servers.run_manage({**database, **environment}, *args)
+    return site_under_test.run_manage({**database, **environment}, *args)
+
+
+def post_solved(client: Client, url: str, data: dict[str, str]) -> HttpResponse:
+    """POST ``data`` with the answer of a challenge put in ``client``'s session just now."""
+    session = client.session
+    answer = captcha.make_challenge(session)
+    session.save()
+    return client.post(url, {**data, "captcha": answer})
 
 
 def signed_in(client: Client) -> HttpResponse:
     """Sign ``client`` in as the member; returns the sign-in response."""
-    session = client.session
-    answer = captcha.make_challenge(session)
-    session.save()
-    response = client.post(
-        LOGIN_URL, {"useremail": EMAIL, "userpassword": PASSWORD, "captcha": answer}
-    )
+    response = post_solved(client, LOGIN_URL, {"useremail": EMAIL, "userpassword": PASSWORD})
     assert response.status_code == 302, response.status_code
     return response
 
@@ -139,13 +148,54 @@ def test_deploy_check_without_a_mail_server_says_so_and_still_passes(tmp_path: P
     assert "member.I001" in result.stdout + result.stderr
 
 
-def test_deploy_check_fails_while_the_debug_hook_is_on(tmp_path: Path) -> None:
+def test_the_wsgi_entry_point_is_production_by_default(tmp_path: Path) -> None:
+    """A WSGI server given nothing but the path runs production: without a secret key it stops,
+    naming the variable."""
+    bare = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-c", "import memberproj.wsgi"]
+
+    result = site_under_test.run_command(command, cwd=tmp_path, env=bare, timeout=60)
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is required when DJANGO_DEBUG=0" in result.stderr
+
+
+def test_production_refuses_to_start_while_the_debug_hook_is_on(tmp_path: Path) -> None:
+    """Not only ``check --deploy``: any command, at start-up."""
+    result = run_manage(
+        "migrate",
+        environment=production_environment(MEMBER_CAPTCHA_DEBUG_HOOK="1"),
+        tmp_path=tmp_path,
+    )
+
+    assert result.returncode != 0
+    assert "MEMBER_CAPTCHA_DEBUG_HOOK" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_gunicorn_refuses_to_serve_production_while_the_debug_hook_is_on(tmp_path: Path) -> None:
+    """Started directly, without ``make serve`` and its deploy check."""
+    environment = production_environment(
+        MEMBER_CAPTCHA_DEBUG_HOOK="1", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    )
+    command = site_under_test.server_command(
+        "gunicorn", site_under_test.free_port(), workers=1, threads=1
+    )
+
+    result = site_under_test.run_command(
+        command, cwd=site_under_test.ROOT, env=environment, timeout=60
+    )
+
+    assert result.returncode != 0
+    assert "MEMBER_CAPTCHA_DEBUG_HOOK" in result.stdout + result.stderr
+
+
+def test_deploy_check_fails_while_the_debug_hook_is_on_in_development(tmp_path: Path) -> None:
+    """A development server exposed by mistake: the deploy check names the hook."""
     result = run_manage(
         "check",
         "--deploy",
-        "--fail-level",
-        "WARNING",
-        environment=production_environment(MEMBER_CAPTCHA_DEBUG_HOOK="1"),
+        environment=production_environment(DJANGO_DEBUG="1", MEMBER_CAPTCHA_DEBUG_HOOK="1"),
         tmp_path=tmp_path,
     )
 
@@ -252,8 +302,12 @@ def html_pages(client: Client, settings: Any) -> dict[str, HttpResponse]:
     signed_in(client)
     pages["member home"] = client.get(HOME_URL)
     client.post("/member/logout/")
-    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 1  # the wrong captchas above lock this client out
-    pages["locked out"] = client.post(LOGIN_URL, {"useremail": EMAIL, "captcha": "x"})
+    settings.MEMBER_LOGIN_FAILURES_PER_ACCOUNT = 1
+    # Strangers' browsers, with no device token of the account.
+    post_solved(Client(headers=HTTPS), LOGIN_URL, {"useremail": EMAIL, "userpassword": "wrong"})
+    pages["locked out"] = post_solved(
+        Client(headers=HTTPS), LOGIN_URL, {"useremail": EMAIL, "userpassword": "x"}
+    )
     assert pages["locked out"].status_code == 429
     return pages
 

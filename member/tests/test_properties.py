@@ -31,7 +31,12 @@ from hypothesis import strategies as st
 from member import captcha
 from member.forms import PASSWORD_MAX_LENGTH
 from member.models import Member
-from member.tests.helpers import LOGIN_URL, REGISTER_URL, recording_password_work
+from member.tests.helpers import (
+    LOGIN_URL,
+    REGISTER_URL,
+    recording_password_work,
+    signed_in_member_id,
+)
 from member.tests.helpers import MEMBER_EMAIL as EMAIL
 from member.tests.helpers import MEMBER_PASSWORD as PASSWORD
 from qa.contract import BAD_CREDENTIALS
@@ -196,10 +201,6 @@ def listed(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def signed_in_id(client: Client) -> str | None:
-    return client.session.get("_auth_user_id")
-
-
 def redirect_stays_on_site(response: HttpResponse) -> bool:
     """No scheme and no host in ``Location`` as a browser reads it.
 
@@ -268,11 +269,11 @@ def test_login_signs_in_only_with_right_captcha_and_right_credentials(
         and password.value == PASSWORD
     )
     right_captcha = solves(Sent.of(data, "captcha"), answer)
-    event(f"status {response.status_code}, signed in: {signed_in_id(client) is not None}")
-    if signed_in_id(client) is not None:
+    event(f"status {response.status_code}, signed in: {signed_in_member_id(client) is not None}")
+    if signed_in_member_id(client) is not None:
         assert right_captcha, data
         assert right_credentials, data
-        assert signed_in_id(client) == str(unthrottled_member.pk)
+        assert signed_in_member_id(client) == str(unthrottled_member.pk)
     elif response.status_code == 400:
         assert is_oversized(data, urlencoded=urlencoded), "400 for a small body"
     elif right_captcha and data.get("useremail") == EMAIL and data.get("userpassword") == PASSWORD:
@@ -288,7 +289,7 @@ def test_login_survives_any_raw_body(unthrottled_member: Member, body: bytes) ->
 
     event(f"status {response.status_code}")
     assert response.status_code in (200, 400), response.status_code
-    assert signed_in_id(client) is None
+    assert signed_in_member_id(client) is None
 
 
 @RAW_PROPERTY
@@ -301,7 +302,7 @@ def test_login_survives_any_declared_charset(
     response = client.generic("POST", LOGIN_URL, data=body, content_type=URLENCODED + charset)
 
     assert response.status_code in (200, 400), response.status_code
-    assert signed_in_id(client) is None
+    assert signed_in_member_id(client) is None
 
 
 def test_login_with_right_fields_as_raw_bytes_signs_in(unthrottled_member: Member) -> None:
@@ -312,7 +313,7 @@ def test_login_with_right_fields_as_raw_bytes_signs_in(unthrottled_member: Membe
     response = client.generic("POST", LOGIN_URL, data=body, content_type=URLENCODED)
 
     assert response.status_code == 302
-    assert signed_in_id(client) == str(unthrottled_member.pk)
+    assert signed_in_member_id(client) == str(unthrottled_member.pk)
 
 
 # Sign-up
@@ -337,7 +338,7 @@ def test_sign_up_creates_a_member_only_from_a_valid_form(
     assert created.count() <= 1
     event(f"status {response.status_code}, member created: {created.exists()}")
     if not created:
-        assert signed_in_id(client) is None
+        assert signed_in_member_id(client) is None
         assert response.status_code != 302
         return
     new = created.get()
@@ -352,7 +353,7 @@ def test_sign_up_creates_a_member_only_from_a_valid_form(
     assert username.value is not None and new.username == username.value.strip() != ""
     assert "\x00" not in new.username
     assert passes_password_rules(password.value, email=new.email, username=new.username)
-    assert signed_in_id(client) == str(new.pk)
+    assert signed_in_member_id(client) == str(new.pk)
     assert response.status_code == 302
 
 
@@ -366,7 +367,7 @@ def test_sign_up_survives_any_raw_body(unthrottled_member: Member, body: bytes) 
 
     assert response.status_code in (200, 400), response.status_code
     assert Member.objects.count() == members_before
-    assert signed_in_id(client) is None
+    assert signed_in_member_id(client) is None
 
 
 def test_sign_up_with_a_valid_form_creates_the_member(unthrottled_member: Member) -> None:
@@ -411,7 +412,7 @@ def test_two_megabyte_password_is_refused_without_hashing(
     print(f"2 MB password refused in {elapsed * 1000:.0f} ms")
     assert response.status_code == 200
     assert BAD_CREDENTIALS in response.content.decode()
-    assert signed_in_id(client) is None
+    assert signed_in_member_id(client) is None
     assert work.hashes == 0
 
 
@@ -463,7 +464,7 @@ def test_body_over_the_upload_limit_is_a_400_not_a_500(
         response = post(client, LOGIN_URL, data, urlencoded=urlencoded)
 
     assert response.status_code == 400
-    assert signed_in_id(client) is None
+    assert signed_in_member_id(client) is None
     assert work.hashes == 0
 
 
@@ -474,4 +475,4 @@ def test_more_fields_than_django_accepts_is_a_400_not_a_500(unthrottled_member: 
     response = client.generic("POST", LOGIN_URL, data=body.encode(), content_type=URLENCODED)
 
     assert response.status_code == 400
-    assert signed_in_id(client) is None
+    assert signed_in_member_id(client) is None

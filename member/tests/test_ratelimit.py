@@ -39,7 +39,68 @@ def test_a_budget_of_three_lets_three_through_then_refuses(store: str) -> None:
 
     assert results[:3] == [None, None, None]
     assert all(result is not None for result in results[3:])
-    assert 1 <= results[3].retry_after <= 60
+
+
+def redis_milliseconds_left(key: str) -> int:
+    """The Redis counter's own time to live (-1: it never expires, -2: it is not there)."""
+    store = ratelimit.counters()
+    assert isinstance(store, RedisCounters)
+    client, full_key = store._client_and_key(key)
+    return client.pttl(full_key)
+
+
+def test_redis_windows_expire_and_refusals_do_not_extend_them(redis_cache: None) -> None:
+    for _ in range(3):
+        ratelimit.consume("k", limit=3, window=60)
+    assert 0 < redis_milliseconds_left("k") <= 60_000
+    client, full_key = ratelimit.counters()._client_and_key("k")
+    client.pexpire(full_key, 30_000)  # half the window has passed
+
+    refusals = [ratelimit.consume("k", limit=3, window=60) for _ in range(3)]
+
+    assert [refusal.retry_after for refusal in refusals if refusal] == [30, 30, 30]
+    assert 0 < redis_milliseconds_left("k") <= 30_000
+
+
+def test_redis_release_of_a_gone_counter_leaves_nothing_behind(redis_cache: None) -> None:
+    """A DECR on a missing key would make a counter of -1 that never expires."""
+    ratelimit.consume("k", limit=3, window=60)
+    ratelimit.reset("k")
+
+    ratelimit.release("k")
+
+    assert redis_milliseconds_left("k") == -2
+
+
+def test_database_refusals_do_not_extend_the_window(database_counters: None) -> None:
+    for offset in range(3):
+        ratelimit.consume("k", limit=3, window=60, now=NOW + offset)
+
+    refusals = [ratelimit.consume("k", limit=3, window=60, now=NOW + t) for t in (10, 20, 59)]
+
+    assert [refusal.retry_after for refusal in refusals if refusal] == [50, 40, 1]
+    assert ratelimit.consume("k", limit=3, window=60, now=NOW + 60) is None
+
+
+def test_counts_lists_the_live_counters_under_a_prefix(store: str) -> None:
+    for key, times in (
+        ("signin:device:ada@example.com:a", 2),
+        ("signin:device:ada@example.com:b", 1),
+    ):
+        for _ in range(times):
+            ratelimit.consume(key, limit=5, window=60)
+    ratelimit.consume("signin:device:bob@example.com:c", limit=5, window=60)
+    ratelimit.consume("odd key * [x]?", limit=5, window=60)
+
+    found = ratelimit.counts("signin:device:ada@example.com:")
+    odd = ratelimit.counts("odd key * ")
+
+    assert [(count.key, count.count) for count in found] == [
+        ("signin:device:ada@example.com:a", 2),
+        ("signin:device:ada@example.com:b", 1),
+    ]
+    assert all(0 < count.seconds_left <= 60 for count in found)
+    assert [count.key for count in odd] == ["odd key * [x]?"]
 
 
 def test_released_units_can_be_taken_again(store: str) -> None:

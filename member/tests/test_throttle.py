@@ -9,9 +9,9 @@ the ``now=`` argument of the captcha rate limit, so no test sleeps.
 from __future__ import annotations
 
 import html
-import logging
 import re
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,16 +20,23 @@ from django.db.models import F
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
-from member import captcha, throttle
+from member import captcha, ratelimit, throttle
 from member.models import Member, ThrottleCounter
+from member.tests import helpers
 from member.tests.helpers import (
+    ATTACKER,
     CAPTCHA_URL,
     LOGIN_URL,
     REGISTER_URL,
+    LogRecorder,
+    client_failures,
+    new_captcha,
+    register_data,
+    signed_in_member_id,
 )
 from member.tests.helpers import MEMBER_EMAIL as EMAIL
 from member.tests.helpers import MEMBER_PASSWORD as PASSWORD
-from qa.contract import BAD_CREDENTIALS, CAPTCHA_WRONG, LOCKED_OUT
+from qa.contract import BAD_CREDENTIALS, CAPTCHA_WRONG, EMAIL_TAKEN, LOCKED_OUT
 
 UNKNOWN_EMAIL = "nobody@example.com"
 WRONG_PASSWORD = "not-the-password"
@@ -37,7 +44,6 @@ WRONG_PASSWORD = "not-the-password"
 WRONG_ANSWER = "ZZZZZ"
 
 
-ATTACKER = "198.51.100.7"
 BYSTANDER = "203.0.113.20"
 
 ACCOUNT_LIMIT = 10
@@ -51,15 +57,6 @@ pytestmark = pytest.mark.django_db
 # Helpers
 
 
-def solved_captcha(client: Client, **extra: Any) -> str:
-    """Fetch a captcha image as the page does and return the answer the session now holds."""
-    response = client.get(CAPTCHA_URL, **extra)
-    assert response.status_code == 200, response.status_code
-    answer = captcha.current_answer(client.session)
-    assert answer
-    return answer
-
-
 def post_login(
     client: Client,
     *,
@@ -68,25 +65,14 @@ def post_login(
     right_captcha: bool = True,
     **extra: Any,
 ) -> HttpResponse:
-    """POST the login form; with ``right_captcha`` a fresh image is fetched and solved first.
-
-    A wrong captcha is sent without fetching an image: no challenge is a wrong answer like any
-    other (one message for wrong, missing or expired).
-    """
-    answer = solved_captcha(client, **extra) if right_captcha else WRONG_ANSWER
-    data = {"useremail": email, "userpassword": password, "captcha": answer}
-    return client.post(LOGIN_URL, data, **extra)
+    """The sign-in form; a wrong captcha is sent without fetching an image (no challenge is a
+    wrong answer like any other)."""
+    answer = None if right_captcha else WRONG_ANSWER
+    return helpers.post_login(client, email=email, password=password, answer=answer, **extra)
 
 
 def post_register(client: Client, *, email: str, **extra: Any) -> HttpResponse:
-    data = {
-        "username": "Grace Hopper",
-        "useremail": email,
-        "userpassword": "cobol-compiler-1959",
-        "userpassword2": "cobol-compiler-1959",
-        "captcha": solved_captcha(client, **extra),
-    }
-    return client.post(REGISTER_URL, data, **extra)
+    return client.post(REGISTER_URL, register_data(client, email=email), **extra)
 
 
 def page_messages(response: HttpResponse) -> tuple[str, ...]:
@@ -104,14 +90,10 @@ def outcome(response: HttpResponse) -> Outcome:
     return response.status_code, page_messages(response)
 
 
-def is_signed_in(client: Client) -> bool:
-    return "_auth_user_id" in client.session
-
-
 def assert_locked_out(response: HttpResponse, client: Client) -> None:
     assert response.status_code == 429, outcome(response)
     assert any(LOCKED_OUT in text for text in page_messages(response)), outcome(response)
-    assert not is_signed_in(client)
+    assert signed_in_member_id(client) is None
 
 
 def fail_passwords(client: Client, count: int, *, email: str = EMAIL, **extra: Any) -> None:
@@ -139,11 +121,6 @@ def counted_clients() -> set[str]:
     return {key.removeprefix(prefix) for key in keys}
 
 
-@pytest.fixture
-def attacker() -> Client:
-    return Client(REMOTE_ADDR=ATTACKER)
-
-
 # Per account
 
 
@@ -160,7 +137,7 @@ def test_eleventh_attempt_with_right_password_is_refused_after_ten_failures(
 def assert_signs_in(client: Client) -> None:
     response = post_login(client, password=PASSWORD)
     assert response.status_code == 302, outcome(response)
-    assert is_signed_in(client)
+    assert signed_in_member_id(client) is not None
 
 
 def test_nine_failures_do_not_lock_the_account(member: Member, attacker: Client) -> None:
@@ -202,7 +179,7 @@ def test_account_lockout_leaves_other_accounts_of_the_same_address_alone(
     response = post_login(attacker, email="grace@example.com", password="cobol-compiler-1959")
 
     assert response.status_code == 302
-    assert is_signed_in(attacker)
+    assert signed_in_member_id(attacker) is not None
 
 
 def test_rotating_user_agents_do_not_reset_the_account_count(
@@ -222,8 +199,12 @@ def test_account_limit_is_a_setting(member: Member, attacker: Client, settings: 
     assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
 
 
-def test_unknown_email_is_throttled_exactly_like_a_member(member: Member) -> None:
-    """Same statuses, same messages, same pages (apart from the typed email and the token)."""
+def test_unknown_email_is_throttled_exactly_like_a_member(
+    member: Member, database_counters: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same statuses, same messages, same pages (apart from the typed email and the token), and
+    the same Retry-After: both runs see one fixed clock."""
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: 1_800_000_000.0))
 
     def run(email: str) -> list[tuple[Outcome, str, str | None]]:
         client = Client(REMOTE_ADDR=ATTACKER if email == EMAIL else BYSTANDER)
@@ -239,14 +220,9 @@ def test_unknown_email_is_throttled_exactly_like_a_member(member: Member) -> Non
     known = run(EMAIL)
     unknown = run(UNKNOWN_EMAIL)
 
-    assert [step[0] for step in known] == [step[0] for step in unknown]
-    assert [step[:2] for step in known] == [step[:2] for step in unknown]
-    # Retry-After is the time left in each run's own window, which started when that run did:
-    # the same on both, give or take the second the two runs' timings may straddle.
-    waits = [(k[2], u[2]) for k, u in zip(known, unknown, strict=True)]
-    assert all((k is None) == (u is None) for k, u in waits)
-    assert all(abs(int(k) - int(u)) <= 1 for k, u in waits if k is not None)
+    assert known == unknown
     assert known[-1][0][0] == 429
+    assert known[-1][2] == str(15 * 60)
 
 
 def normalised_page(response: HttpResponse, email: str) -> str:
@@ -281,7 +257,7 @@ def test_unknown_email_spellings_count_toward_one_account(
     assert post_login(attacker, email="NoBody@Example.com").status_code == 429
 
 
-# A wrong captcha counts for the client, never for the account
+# Only password checks lock: a wrong or missing captcha counts toward no limit
 
 
 def test_wrong_captchas_do_not_count_toward_the_account(member: Member, attacker: Client) -> None:
@@ -296,56 +272,66 @@ def test_wrong_captcha_is_answered_with_the_captcha_message(
     response = post_login(attacker, right_captcha=False)
 
     assert outcome(response) == (200, (CAPTCHA_WRONG,))
-    assert not is_signed_in(attacker)
+    assert signed_in_member_id(attacker) is None
 
 
-def test_hundred_wrong_captchas_lock_the_address_out_of_every_account_and_of_sign_up(
+def test_more_wrong_captchas_than_the_client_limit_lock_nobody_out_of_the_address(
     member: Member, attacker: Client
 ) -> None:
-    fail_captchas(attacker, CLIENT_LIMIT - 1)
-    assert post_login(attacker, password=PASSWORD).status_code == 302  # 99: still allowed
-    attacker.logout()
+    """A robot that solves nothing at an address an office shares: its people still sign in and
+    sign up."""
+    fail_captchas(attacker, CLIENT_LIMIT + 10)
 
-    fail_captchas(attacker, 1, email="someone-else@example.com")
-
-    assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
-    assert_locked_out(post_login(attacker, email=UNKNOWN_EMAIL), attacker)
+    neighbour = Client(REMOTE_ADDR=ATTACKER)
+    assert_signs_in(neighbour)
     members_before = Member.objects.count()
-    assert_locked_out(post_register(attacker, email="new@example.com"), attacker)
-    assert Member.objects.count() == members_before
+    assert post_register(Client(REMOTE_ADDR=ATTACKER), email="new@example.com").status_code == 302
+    assert Member.objects.count() == members_before + 1
+    assert client_failures(ATTACKER) == 0
 
 
-def test_wrong_captcha_that_reaches_the_client_limit_says_so_and_the_next_is_refused(
+def test_taken_emails_at_sign_up_count_toward_no_limit(
     member: Member, attacker: Client, settings: Any
 ) -> None:
-    """Like the password failure that reaches the account limit: its own message, then 429."""
-    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
-    fail_captchas(attacker, 4)
+    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 3
+    for _ in range(5):
+        response = post_register(attacker, email=EMAIL)
+        assert response.status_code == 200
+        assert EMAIL_TAKEN in response.content.decode()
 
-    response = post_login(attacker, right_captcha=False)
-
-    assert response.status_code == 200
-    assert CAPTCHA_WRONG in response.content.decode()
-    assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
+    assert_signs_in(attacker)
 
 
-def test_client_lockout_leaves_other_addresses_alone(
-    member: Member, attacker: Client, settings: Any
-) -> None:
-    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
-    fail_captchas(attacker, 5)
-    assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
-    assert_signs_in(Client(REMOTE_ADDR=BYSTANDER))
-
-
-def test_wrong_passwords_on_many_accounts_count_toward_the_client(
+def test_password_failures_that_reach_the_client_limit_lock_the_address_out_of_sign_in(
     db: None, fast_password_hasher: None, attacker: Client, settings: Any
 ) -> None:
+    """Like the failure that reaches the account limit: its own message, then 429."""
     settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
-    for number in range(5):
+    for number in range(4):
         post_login(attacker, email=f"guess{number}@example.com", password=WRONG_PASSWORD)
 
+    reaching = post_login(attacker, email="guess4@example.com", password=WRONG_PASSWORD)
+
+    assert outcome(reaching) == (200, (BAD_CREDENTIALS,))
     assert_locked_out(post_login(attacker, email="fresh@example.com"), attacker)
+
+
+@pytest.fixture
+def locked_out_address(member: Member, attacker: Client, settings: Any) -> Client:
+    """The attacker's address, locked out of sign-in by password failures on a stranger's email."""
+    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 2
+    fail_passwords(attacker, 2, email=UNKNOWN_EMAIL)
+    assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
+    return attacker
+
+
+def test_a_locked_out_address_can_still_sign_up(locked_out_address: Client) -> None:
+    """Sign-up checks no password: the sign-in lockouts do not apply to it."""
+    assert post_register(locked_out_address, email="new@example.com").status_code == 302
+
+
+def test_client_lockout_leaves_other_addresses_alone(locked_out_address: Client) -> None:
+    assert_signs_in(Client(REMOTE_ADDR=BYSTANDER))
 
 
 def test_failures_from_different_addresses_are_counted_separately(
@@ -353,11 +339,25 @@ def test_failures_from_different_addresses_are_counted_separately(
 ) -> None:
     settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 6
     first, second = Client(REMOTE_ADDR=ATTACKER), Client(REMOTE_ADDR=BYSTANDER)
-    fail_captchas(first, 5)
-    fail_captchas(second, 5)
+    fail_passwords(first, 5, email=UNKNOWN_EMAIL)
+    fail_passwords(second, 5, email="other@example.com")
 
     assert post_login(first, password=PASSWORD).status_code == 302
     assert post_login(second, password=PASSWORD).status_code == 302
+
+
+def test_an_ipv6_client_is_counted_by_its_slash_64(
+    db: None, fast_password_hasher: None, settings: Any
+) -> None:
+    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 3
+    for host in range(1, 4):
+        client = Client(REMOTE_ADDR=f"2001:db8:1:2::{host}")
+        post_login(client, email=f"guess{host}@example.com", password=WRONG_PASSWORD)
+
+    same_machine = Client(REMOTE_ADDR="2001:db8:1:2:ffff:ffff:ffff:ffff")
+    assert_locked_out(post_login(same_machine, email="fresh@example.com"), same_machine)
+    next_network = Client(REMOTE_ADDR="2001:db8:1:3::1")
+    assert post_login(next_network, email="fresh@example.com").status_code == 200
 
 
 # The client address: REMOTE_ADDR, X-Forwarded-For only behind trusted proxies
@@ -374,7 +374,7 @@ def test_spoofed_forwarded_for_neither_resets_nor_spreads_the_client_count(
     settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
     attacker = Client(REMOTE_ADDR=ATTACKER)
     for number in range(5):
-        fail_captchas(attacker, 1, **spoofed_headers(number))
+        fail_passwords(attacker, 1, email=UNKNOWN_EMAIL, **spoofed_headers(number))
 
     # Not reset: a new claimed address does not help the attacker.
     assert_locked_out(post_login(attacker, **spoofed_headers(99)), attacker)
@@ -392,7 +392,8 @@ def test_behind_one_trusted_proxy_the_rightmost_hop_is_the_client(
     proxy = "10.0.0.1"
     attacker = Client(REMOTE_ADDR=proxy)
     for number in range(5):
-        fail_captchas(attacker, 1, HTTP_X_FORWARDED_FOR=f"192.0.2.{number}, {ATTACKER}")
+        forwarded = f"192.0.2.{number}, {ATTACKER}"
+        fail_passwords(attacker, 1, email=UNKNOWN_EMAIL, HTTP_X_FORWARDED_FOR=forwarded)
 
     assert counted_clients() == {ATTACKER}
     locked = post_login(attacker, HTTP_X_FORWARDED_FOR=f"192.0.2.99, {ATTACKER}")
@@ -424,7 +425,80 @@ def test_client_ip_trusts_only_the_configured_proxy_hops(
     extra = {} if forwarded_for is None else {"HTTP_X_FORWARDED_FOR": forwarded_for}
     request = RequestFactory().get("/", REMOTE_ADDR="192.0.2.1", **extra)
 
-    assert throttle.client_ip(request) == expected
+    assert throttle.client_address(request) == expected
+
+
+PROXIES = ["10.0.0.0/8", "192.0.2.1", "2001:db8:ff::/48"]
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded_for", "expected"),
+    [
+        ("203.0.113.5", None, "203.0.113.5"),  # not from a proxy: the header is ignored
+        ("203.0.113.5", "6.6.6.6", "203.0.113.5"),
+        ("10.1.2.3", "203.0.113.9", "203.0.113.9"),  # one trusted hop
+        ("10.1.2.3", "6.6.6.6, 203.0.113.9, 10.9.9.9", "203.0.113.9"),  # two trusted hops
+        ("192.0.2.1", "6.6.6.6, 203.0.113.9", "203.0.113.9"),  # a single trusted address
+        ("10.1.2.3", "203.0.113.9, 192.0.2.1", "203.0.113.9"),
+        ("2001:db8:ff:1::1", "2001:db8:1::5", "2001:db8:1::5"),
+        ("10.1.2.3", "not-an-address", "10.1.2.3"),  # the proxy's report is garbage: the proxy
+        ("10.1.2.3", "10.4.4.4, 10.5.5.5", "10.4.4.4"),  # every hop trusted: the leftmost
+        ("10.1.2.3", "::ffff:203.0.113.9", "203.0.113.9"),  # IPv4-mapped IPv6 is the IPv4
+    ],
+)
+def test_client_address_walks_forwarded_for_over_trusted_proxies(
+    settings: Any, remote: str, forwarded_for: str | None, expected: str
+) -> None:
+    settings.MEMBER_TRUSTED_PROXIES = PROXIES
+    extra = {} if forwarded_for is None else {"HTTP_X_FORWARDED_FOR": forwarded_for}
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, **extra)
+
+    assert throttle.client_address(request) == expected
+
+
+def test_trusted_proxies_by_address_behind_a_proxy_count_each_client(
+    member: Member, settings: Any
+) -> None:
+    settings.MEMBER_TRUSTED_PROXIES = ["10.0.0.0/8"]
+    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 3
+    attacker = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"6.6.6.6, {ATTACKER}")
+    fail_passwords(attacker, 3, email=UNKNOWN_EMAIL)
+
+    assert_locked_out(post_login(attacker), attacker)
+    bystander = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=BYSTANDER)
+    assert_signs_in(bystander)
+
+
+@pytest.mark.parametrize(
+    ("address", "counted_as"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+    ],
+)
+def test_per_client_limits_count_an_ipv6_client_by_its_slash_64(
+    address: str, counted_as: str
+) -> None:
+    request = RequestFactory().get("/", REMOTE_ADDR=address)
+
+    assert throttle.client_network(request) == counted_as
+
+
+def test_forwarded_for_without_a_trusted_proxy_logs_one_warning_naming_the_settings(
+    member: Member, caplog: pytest.LogCaptureFixture, settings: Any
+) -> None:
+    settings.MEMBER_TRUSTED_PROXY_COUNT = 0
+    throttle._warn_untrusted_forwarding.cache_clear()
+    for number in range(3):
+        post_login(Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"203.0.113.{number}"))
+
+    warnings = [
+        r for r in caplog.records if r.name == "member.throttle" and r.levelname == "WARNING"
+    ]
+    assert len(warnings) == 1
+    assert "MEMBER_TRUSTED_PROXY_COUNT" in warnings[0].getMessage()
+    assert "MEMBER_TRUSTED_PROXIES" in warnings[0].getMessage()
 
 
 # The window
@@ -448,7 +522,7 @@ def test_client_lockout_ends_when_a_shorter_window_setting_has_passed(
 ) -> None:
     settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 5
     settings.MEMBER_LOGIN_FAILURE_WINDOW = 120
-    fail_captchas(attacker, 5)
+    fail_passwords(attacker, 5, email=UNKNOWN_EMAIL)
     assert_locked_out(post_login(attacker, password=PASSWORD), attacker)
 
     move_attempts_back(121)
@@ -481,18 +555,6 @@ def test_every_lockout_answer_says_when_to_retry(member: Member, attacker: Clien
     assert 15 * 60 - 30 <= int(already_locked["Retry-After"]) <= 15 * 60
 
 
-def test_locked_out_sign_up_says_when_to_retry(
-    member: Member, attacker: Client, settings: Any
-) -> None:
-    settings.MEMBER_LOGIN_FAILURES_PER_CLIENT = 1
-    fail_captchas(attacker, 1)
-
-    response = post_register(attacker, email="new@example.com")
-
-    assert_locked_out(response, attacker)
-    assert 15 * 60 - 30 <= int(response["Retry-After"]) <= 15 * 60
-
-
 # Captcha image rate limit
 
 
@@ -523,7 +585,7 @@ def test_refused_captcha_image_leaves_the_current_challenge_alone(
 ) -> None:
     settings.MEMBER_CAPTCHA_RATE_LIMIT = 1
     client = Client(REMOTE_ADDR=ATTACKER)
-    answer = solved_captcha(client)
+    answer = new_captcha(client)
 
     assert client.get(CAPTCHA_URL).status_code == 429
     assert captcha.current_answer(client.session) == answer
@@ -556,8 +618,8 @@ def test_captcha_rate_limit_starts_again_in_the_next_minute(
     request = RequestFactory().get(CAPTCHA_URL, REMOTE_ADDR=ATTACKER)
     minute = 1_700_000_040.0  # a multiple of 60: the start of a window
 
-    within = [throttle.captcha_image_refusal(request, now=minute + 10 * i) for i in range(4)]
-    next_minute = throttle.captcha_image_refusal(request, now=minute + 60)
+    within = [throttle.consume_captcha_request(request, now=minute + 10 * i) for i in range(4)]
+    next_minute = throttle.consume_captcha_request(request, now=minute + 60)
 
     assert within[:3] == [None, None, None]
     assert within[3] is not None
@@ -572,7 +634,7 @@ def test_captcha_rate_limit_zero_means_unlimited(
     request = RequestFactory().get(CAPTCHA_URL, REMOTE_ADDR=ATTACKER)
     client = Client(REMOTE_ADDR=ATTACKER)
 
-    hits = [throttle.captcha_image_refusal(request, now=1_700_000_040.0) for _ in range(500)]
+    hits = [throttle.consume_captcha_request(request, now=1_700_000_040.0) for _ in range(500)]
     statuses = {client.get(CAPTCHA_URL).status_code for _ in range(35)}
 
     assert hits == [None] * 500
@@ -585,7 +647,7 @@ def test_captcha_rate_limit_default_is_thirty_a_minute(
     del settings.MEMBER_CAPTCHA_RATE_LIMIT  # the test settings turn it off; this is the default
     request = RequestFactory().get(CAPTCHA_URL, REMOTE_ADDR=ATTACKER)
 
-    hits = [throttle.captcha_image_refusal(request, now=1_700_000_040.0) for _ in range(31)]
+    hits = [throttle.consume_captcha_request(request, now=1_700_000_040.0) for _ in range(31)]
 
     assert [hit is not None for hit in hits] == [False] * 30 + [True]
 
@@ -598,63 +660,8 @@ CAPTCHA_LETTERS = "GHJKMNPQRSTUVWXY"
 WRONG_TYPED_ANSWER = "QQXXWWZZ"
 
 
-class Recorder(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
-@pytest.fixture
-def all_log_records() -> Iterator[list[logging.LogRecord]]:
-    """Every record of every logger at every level while the test runs.
-
-    pytest's ``caplog`` listens on the root logger only, and the project's ``member`` logger does
-    not propagate; so the recorder is attached to the root and to every logger that stops
-    propagation, and every logger is opened to DEBUG.
-    """
-    recorder = Recorder()
-    for name in ("member", "member.views"):
-        logging.getLogger(name)  # exist before the list is taken, even if nothing logged yet
-    root = logging.getLogger()
-    loggers = [root] + [
-        logger
-        for logger in logging.Logger.manager.loggerDict.values()
-        if isinstance(logger, logging.Logger)
-    ]
-    saved = {logger: (logger.level, logger.disabled) for logger in loggers}
-    attached = [logger for logger in loggers if logger is root or not logger.propagate]
-    for logger in loggers:
-        logger.setLevel(logging.DEBUG)
-        logger.disabled = False
-    for logger in attached:
-        logger.addHandler(recorder)
-    try:
-        yield recorder.records
-    finally:
-        for logger in attached:
-            logger.removeHandler(recorder)
-        for logger, (level, disabled) in saved.items():
-            logger.setLevel(level)
-            logger.disabled = disabled
-
-
-def sign_in_lines(records: list[logging.LogRecord]) -> list[str]:
-    return [
-        record.getMessage()
-        for record in records
-        if record.name.startswith("member") and record.getMessage().startswith("sign-in ")
-    ]
-
-
-def everything_logged(records: list[logging.LogRecord]) -> str:
-    parts = []
-    for record in records:
-        parts += [record.getMessage(), repr(record.args), record.exc_text or ""]
-        parts += [str(value) for value in vars(record).values()]
-    return "\n".join(parts)
+def sign_in_lines(logged: LogRecorder) -> list[str]:
+    return [line for line in logged.lines("member") if line.startswith("sign-in ")]
 
 
 @pytest.fixture
@@ -666,7 +673,7 @@ def secret_member(db: None, fast_password_hasher: None, settings: Any) -> Member
 
 
 def test_sign_in_attempts_are_logged_with_outcome_account_and_client(
-    secret_member: Member, all_log_records: list[logging.LogRecord], settings: Any
+    secret_member: Member, logged: LogRecorder, settings: Any
 ) -> None:
     settings.MEMBER_LOGIN_FAILURES_PER_ACCOUNT = 2
     client = Client(REMOTE_ADDR=ATTACKER)
@@ -675,7 +682,7 @@ def test_sign_in_attempts_are_logged_with_outcome_account_and_client(
     post_login(client, password="wrong-2-" + SECRET_PASSWORD)  # reaches the limit of 2
     post_login(client, password=SECRET_PASSWORD)  # refused
     post_login(client, email=UNKNOWN_EMAIL, password=SECRET_PASSWORD)
-    lines = sign_in_lines(all_log_records)
+    lines = sign_in_lines(logged)
 
     assert len(lines) == 5, lines
     outcomes = ["invalid_captcha", "invalid_login", "invalid_login", "locked_out", "invalid_login"]
@@ -686,46 +693,44 @@ def test_sign_in_attempts_are_logged_with_outcome_account_and_client(
     assert UNKNOWN_EMAIL in lines[4], lines
 
 
-def test_successful_sign_in_is_logged(
-    secret_member: Member, all_log_records: list[logging.LogRecord]
-) -> None:
+def test_successful_sign_in_is_logged(secret_member: Member, logged: LogRecorder) -> None:
     post_login(Client(REMOTE_ADDR=BYSTANDER), password=SECRET_PASSWORD)
 
-    [line] = sign_in_lines(all_log_records)
+    [line] = sign_in_lines(logged)
     assert "success" in line
     assert EMAIL in line
     assert BYSTANDER in line
 
 
 def test_no_log_record_holds_the_password_or_the_captcha_answer(
-    secret_member: Member, all_log_records: list[logging.LogRecord], settings: Any
+    secret_member: Member, logged: LogRecorder, settings: Any
 ) -> None:
     settings.MEMBER_LOGIN_FAILURES_PER_ACCOUNT = 3
     client = Client(REMOTE_ADDR=ATTACKER)
     answers: list[str] = []
     for password in ("wrong-1-" + SECRET_PASSWORD, "wrong-2-" + SECRET_PASSWORD, SECRET_PASSWORD):
-        answers.append(solved_captcha(client))
+        answers.append(new_captcha(client))
         data = {"useremail": EMAIL, "userpassword": password, "captcha": answers[-1]}
         client.post(LOGIN_URL, data)
     client.post(
         LOGIN_URL,
         {"useremail": EMAIL, "userpassword": SECRET_PASSWORD, "captcha": WRONG_TYPED_ANSWER},
     )
-    answers.append(solved_captcha(Client(REMOTE_ADDR=BYSTANDER)))
+    answers.append(new_captcha(Client(REMOTE_ADDR=BYSTANDER)))
     post_login(Client(REMOTE_ADDR=BYSTANDER), password=SECRET_PASSWORD)
 
-    logged = everything_logged(all_log_records)
-    assert len(sign_in_lines(all_log_records)) == 5
-    assert SECRET_PASSWORD not in logged
-    assert WRONG_TYPED_ANSWER not in logged
+    everything = logged.everything()
+    assert len(sign_in_lines(logged)) == 5
+    assert SECRET_PASSWORD not in everything
+    assert WRONG_TYPED_ANSWER not in everything
     for answer in answers:
-        assert answer not in logged
+        assert answer not in everything
 
 
 def test_failure_records_in_the_database_hold_neither_password_nor_answer(
     database_counters: None, secret_member: Member, attacker: Client
 ) -> None:
-    answer = solved_captcha(attacker)
+    answer = new_captcha(attacker)
     attacker.post(
         LOGIN_URL, {"useremail": EMAIL, "userpassword": "x" + SECRET_PASSWORD, "captcha": answer}
     )
@@ -735,19 +740,28 @@ def test_failure_records_in_the_database_hold_neither_password_nor_answer(
     )
     stored = "\n".join(str(row) for row in ThrottleCounter.objects.values_list())
 
-    # One counter for the account (the password check), one for the client (both failures).
-    assert ThrottleCounter.objects.count() == 2
+    # The password check counted for the account and the client (and noted where it failed from);
+    # the wrong captcha counts toward nothing (a spent challenge's marker is keyed by its id).
+    assert set(ThrottleCounter.objects.values_list("key", flat=True)) - {
+        key
+        for key in ThrottleCounter.objects.values_list("key", flat=True)
+        if key.startswith("captcha:")
+    } == {
+        f"signin:account:{EMAIL}",
+        f"signin:client:{ATTACKER}",
+        f"signin:failed-from:{EMAIL}:{ATTACKER}",
+    }
     assert SECRET_PASSWORD not in stored
     assert WRONG_TYPED_ANSWER not in stored
     assert answer not in stored
 
 
 def test_a_newline_in_the_email_cannot_forge_a_log_line(
-    secret_member: Member, all_log_records: list[logging.LogRecord]
+    secret_member: Member, logged: LogRecorder
 ) -> None:
     forged = "x@example.com\nsign-in success account='ada@example.com' client=10.0.0.1"
     post_login(Client(REMOTE_ADDR=ATTACKER), email=forged, password="whatever")
 
-    lines = sign_in_lines(all_log_records)
+    lines = sign_in_lines(logged)
     assert len(lines) == 1
     assert "\n" not in lines[0]

@@ -26,7 +26,7 @@ from django.test import Client, override_settings
 
 from member import captcha
 from member.models import Member
-from member.tests.helpers import LOGIN_URL, recording_password_work
+from member.tests.helpers import LOGIN_URL, recording_password_work, signed_in_member_id
 from member.tests.helpers import MEMBER_EMAIL as EMAIL
 from member.tests.helpers import MEMBER_PASSWORD as PASSWORD
 from qa.contract import BAD_CREDENTIALS
@@ -75,7 +75,7 @@ def sign_in_once(password: str) -> Attempt:
         started = time.perf_counter()
         response = client.post(LOGIN_URL, data)
         seconds = time.perf_counter() - started
-    assert "_auth_user_id" not in client.session
+    assert signed_in_member_id(client) is None
     return Attempt(
         status=response.status_code,
         page=normalised(response),

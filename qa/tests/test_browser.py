@@ -21,7 +21,7 @@ from qa.browser import (
 )
 from qa.fixtures.options import browser_missing
 from qa.pages import LoginPage
-from qa.services import run_command
+from qa.throwaway_servers import run_command
 
 # What headless Chromium needs here: no sandbox as root, no background calls to a closed network.
 ISSUE_FLAGS = {"--headless=new", "--no-sandbox", "--disable-background-networking"}

@@ -16,10 +16,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from qa.contract import BAD_CREDENTIALS, SIGNED_IN
-from qa.servers import LOAD_PASSWORD, Site, Visitor, csrf_token, member_email, serve_site
-from qa.services import postgres_and_redis
+from qa.site_under_test import LOAD_PASSWORD, Site, Visitor, csrf_token, member_email, serve_site
+from qa.throwaway_servers import postgres_and_redis
 
-pytestmark = pytest.mark.cluster
+pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("cluster")]
 
 IMAGE_LIMIT = 30
 
@@ -50,25 +50,17 @@ def on(site: Site, visitor: Visitor) -> Visitor:
     return twin
 
 
-def solved(visitor: Visitor, page: str = "/member/login/") -> dict[str, str]:
-    """The page's CSRF token and the answer to a captcha drawn for this visitor."""
-    token = csrf_token(visitor.get(page))
-    assert visitor.get("/member/captcha/").status == 200
-    answer = visitor.get("/member/debug/captcha/").text.split('"captcha": "')[1].split('"')[0]
-    return {"csrfmiddlewaretoken": token, "captcha": answer}
-
-
 def sign_in(visitor: Visitor, *, remember: bool = False) -> int:
-    form = solved(visitor) | {"useremail": member_email(0), "userpassword": LOAD_PASSWORD}
-    if remember:
-        form["rememberme"] = "on"
-    return visitor.post("/member/login/", form).status
+    return visitor.sign_in(member_email(0), LOAD_PASSWORD, remember=remember).status
 
 
 def test_a_captcha_drawn_by_one_server_is_answered_on_the_other(servers: tuple[Site, Site]) -> None:
     first, second = servers
     visitor = Visitor(first, address="192.0.2.1")
-    form = solved(visitor) | {"useremail": member_email(0), "userpassword": LOAD_PASSWORD}
+    form = visitor.solved_form("/member/login/") | {
+        "useremail": member_email(0),
+        "userpassword": LOAD_PASSWORD,
+    }
 
     assert on(second, visitor).post("/member/login/", form).status == 302
     assert SIGNED_IN in on(first, visitor).get("/member/").text
@@ -96,13 +88,11 @@ def test_ten_failures_spread_over_both_servers_lock_the_account_on_both(
     account = "spread@example.com"
     for attempt in range(10):
         visitor = Visitor(servers[attempt % 2], address=f"198.51.100.{attempt + 1}")
-        form = solved(visitor) | {"useremail": account, "userpassword": "wrong-password"}
-        assert BAD_CREDENTIALS in visitor.post("/member/login/", form).text
+        assert BAD_CREDENTIALS in visitor.sign_in(account, "wrong-password").text
 
     for site in servers:
         visitor = Visitor(site, address="198.51.100.99")
-        form = solved(visitor) | {"useremail": account, "userpassword": "wrong-password"}
-        assert visitor.post("/member/login/", form).status == 429
+        assert visitor.sign_in(account, "wrong-password").status == 429
 
 
 def test_the_image_limit_is_exact_across_both_servers_under_concurrency(

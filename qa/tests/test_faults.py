@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from qa.servers import LOAD_PASSWORD, Site, Visitor, csrf_token, member_email, serve_site
-from qa.services import PostgresServer, RedisServer, postgres_server, redis_server
+from qa.site_under_test import LOAD_PASSWORD, Site, Visitor, member_email, serve_site
+from qa.throwaway_servers import PostgresServer, RedisServer, postgres_server, redis_server
 
-pytestmark = pytest.mark.fault
+pytestmark = [pytest.mark.fault, pytest.mark.xdist_group("faults")]
 
 UNAVAILABLE = "網站暫時無法使用"
 
@@ -40,13 +40,6 @@ def deployment() -> Iterator[Deployment]:
         }
         with serve_site(members=1, workers=2, backend=backend) as site:
             yield Deployment(site, postgres, redis)
-
-
-def solved(visitor: Visitor, page: str) -> dict[str, str]:
-    token = csrf_token(visitor.get(page))
-    assert visitor.get("/member/captcha/").status == 200
-    answer = visitor.get("/member/debug/captcha/").text.split('"captcha": "')[1].split('"')[0]
-    return {"csrfmiddlewaretoken": token, "captcha": answer}
 
 
 def timed_get(visitor: Visitor, path: str) -> tuple[int, float, str]:
@@ -76,9 +69,7 @@ def test_postgres_restarted_under_load_gives_503_during_and_200_after(
 ) -> None:
     members = [Visitor(deployment.site) for _ in range(4)]
     for member in members:
-        form = solved(member, "/member/login/")
-        form |= {"useremail": member_email(0), "userpassword": LOAD_PASSWORD}
-        assert member.post("/member/login/", form).status == 302
+        assert member.sign_in(member_email(0), LOAD_PASSWORD).status == 302
 
     deployment.postgres.stop()
     try:
@@ -98,7 +89,7 @@ def test_postgres_restarted_under_load_gives_503_during_and_200_after(
 def test_a_sign_up_cut_off_by_the_database_leaves_no_member(deployment: Deployment) -> None:
     visitor = Visitor(deployment.site)
     password = "cut-off-sign-up-2026!"
-    form = solved(visitor, "/member/register/") | {
+    form = visitor.solved_form("/member/register/") | {
         "username": "Cut Off",
         "useremail": "cut-off@example.com",
         "userpassword": password,
@@ -113,5 +104,5 @@ def test_a_sign_up_cut_off_by_the_database_leaves_no_member(deployment: Deployme
 
     # No member was made: the address is free, and signs up now with a fresh captcha.
     again = Visitor(deployment.site)
-    form |= solved(again, "/member/register/")
+    form |= again.solved_form("/member/register/")
     assert again.post("/member/register/", form).status == 302

@@ -18,9 +18,9 @@ import pytest
 from django.conf import settings
 
 from qa.fixtures.artifacts import ARTIFACT_FILES, artifact_dir
-from qa.services import run_command
 from qa.tests import harness_run
 from qa.tests.harness_run import InnerRun
+from qa.throwaway_servers import run_command
 
 pytestmark = pytest.mark.e2e
 

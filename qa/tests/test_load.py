@@ -1,8 +1,8 @@
 """Load: gunicorn with several workers on SQLite, 16 visitors at once through captcha and sign-in.
 
-The site runs production style (``DJANGO_DEBUG=0``) on a fresh temporary database, with the debug
-hook on and the captcha rate limit off, as the contract allows a load test; see ``bench.load``
-and ``qa.servers``.
+The site runs production style (``DJANGO_DEBUG=0``) on a fresh temporary database with the
+captcha rate limit off, as the contract allows a load test; see ``qa.load`` and
+``qa.site_under_test``.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.load import Figures, run_visitors
-from qa.servers import Site, serve_site
+from qa.load import Figures, run_visitors
+from qa.site_under_test import Site, serve_site
 
 VISITORS = 16
 ROUNDS = 3
 WORKERS = 3
 
-pytestmark = pytest.mark.load
+pytestmark = [pytest.mark.load, pytest.mark.xdist_group("load")]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_sixteen_concurrent_visitors_sign_in_without_a_single_error(figures: Fig
 
 def test_every_sign_in_of_every_visitor_lands(figures: Figures) -> None:
     assert figures.sign_ins == VISITORS * ROUNDS == figures.expected_sign_ins
-    assert figures.requests == 6 * VISITORS * ROUNDS
+    assert figures.requests == 5 * VISITORS * ROUNDS
 
 
 def test_server_runs_more_than_one_worker(site: Site) -> None:

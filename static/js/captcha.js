@@ -10,6 +10,8 @@
   var image = document.getElementById("img_captcha");
   var input = document.getElementById("id_captcha");
   var status = document.getElementById("captcha_status");
+  // The row's data-* attributes: the addresses to fetch and the messages to announce.
+  var data = button ? button.closest(".captcha-row").dataset : {};
   var objectUrl = null;
   var audioUrl = null;
   var player = null;
@@ -32,7 +34,7 @@
   function refresh() {
     stopAudio(); // it was reading out the challenge the new image replaces
     busy(button, true);
-    fetch(button.dataset.captchaUrl, { cache: "no-store", credentials: "same-origin" })
+    fetch(data.imageUrl, { cache: "no-store", credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) {
           throw new Error("captcha " + response.status);
@@ -50,10 +52,10 @@
           input.value = "";
           input.focus();
         }
-        say(button.dataset.loadedMessage);
+        say(data.imageLoadedMessage);
       })
       .catch(function () {
-        say(button.dataset.failedMessage);
+        say(data.imageFailedMessage);
       })
       .finally(function () {
         busy(button, false);
@@ -81,7 +83,7 @@
     stopAudio();
     busy(audioButton, true);
     audioState("loading");
-    fetch(audioButton.dataset.audioUrl, { cache: "no-store", credentials: "same-origin" })
+    fetch(data.audioUrl, { cache: "no-store", credentials: "same-origin" })
       .then(function (response) {
         if (!response.ok) {
           var error = new Error("captcha audio " + response.status);
@@ -95,22 +97,22 @@
         player = new Audio(audioUrl);
         player.addEventListener("playing", function () {
           audioState("playing");
-          say(audioButton.dataset.playingMessage);
+          say(data.audioPlayingMessage);
         });
         player.addEventListener("ended", function () {
           audioState("ended");
         });
         player.addEventListener("error", function () {
           audioState("error");
-          say(audioButton.dataset.failedMessage);
+          say(data.audioFailedMessage);
         });
         return player.play();
       })
       .catch(function (error) {
         audioState("error");
         say(error && error.limited
-          ? audioButton.dataset.limitedMessage
-          : audioButton.dataset.failedMessage);
+          ? data.audioLimitedMessage
+          : data.audioFailedMessage);
       })
       .finally(function () {
         busy(audioButton, false);

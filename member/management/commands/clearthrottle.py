@@ -23,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, all: bool, email: str | None, **options: Any) -> None:
         if email:
-            throttle.reset_account(email)
+            throttle.lift_account_lockout(email)
             self.stdout.write(f"lifted the lockout of {throttle.account_key(email)}")
         if all:
             ratelimit.reset_all()

@@ -25,8 +25,8 @@ from member.models import Member
 from qa.factories import DEFAULT_PASSWORD, MemberFactory
 
 EMAIL_DOMAIN = "example.com"
-# Distinct names drawn from Faker per run; Faker costs ~50 µs a name, cycling a pool costs nothing
-# and a few hundred names look just as real in a member list.
+# Distinct names drawn from Faker per run and cycled: Faker is slow per name, and a few hundred
+# names look just as real in a member list.
 NAME_POOL_SIZE = 500
 PREFIX_ATTEMPTS = 10
 

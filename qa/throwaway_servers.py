@@ -12,6 +12,7 @@ Only the standard library.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import shutil
@@ -20,11 +21,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -328,6 +330,58 @@ def selenium_grid() -> Iterator[SeleniumGrid]:
         yield grid
 
 
+HOLD_LIMIT = 60.0  # seconds a held mail server keeps a mail if nobody lets it go
+MAIL_TIMEOUT = 30.0  # seconds to wait for mail to arrive
+
+
+@dataclass
+class Inbox:
+    """What a throwaway SMTP server received. While ``gate`` is closed it holds each mail's DATA
+    command unanswered (a slow server), for at most ``HOLD_LIMIT`` seconds."""
+
+    port: int = 0
+    recipients: list[list[str]] = field(default_factory=list)
+    contents: list[str] = field(default_factory=list)
+    holding: threading.Event = field(default_factory=threading.Event)
+    gate: threading.Event = field(default_factory=threading.Event)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.holding.set()
+        await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, HOLD_LIMIT)
+        with self.arrived:
+            self.recipients.append(list(envelope.rcpt_tos))
+            self.contents.append(envelope.content.decode("utf-8", "replace"))
+            self.arrived.notify_all()
+        return "250 OK"
+
+    def wait_for_mail(self, count: int, timeout: float = MAIL_TIMEOUT) -> list[list[str]]:
+        """The recipients of every mail once ``count`` have arrived; fails after ``timeout``."""
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: len(self.recipients) >= count, timeout):
+                raise AssertionError(f"{count} mail(s) expected in {timeout} s: {self}")
+            return list(self.recipients)
+
+
+@contextmanager
+def smtp_server(*, port: int | None = None, held: bool = False) -> Iterator[Inbox]:
+    """A real SMTP server (aiosmtpd, in a thread of this process) on a loopback port: ``port``,
+    or a free one (``Inbox.port``). ``held=True`` starts with the gate closed; on the way out the
+    gate opens, so no mail stays held."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox(port=port or free_port())
+    if not held:
+        inbox.gate.set()
+    controller = Controller(inbox, hostname=HOST, port=inbox.port)
+    controller.start()
+    try:
+        yield inbox
+    finally:
+        inbox.gate.set()
+        controller.stop()
+
+
 @contextmanager
 def postgres_and_redis() -> Iterator[dict[str, str]]:
     """Both throwaway servers, as the environment the site reads (``DATABASE_URL``,
@@ -337,7 +391,7 @@ def postgres_and_redis() -> Iterator[dict[str, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m qa.services run [--postgres-redis] [--grid] -- COMMAND …``: COMMAND with
+    """``python -m qa.throwaway_servers run [--postgres-redis] [--grid] -- COMMAND …``: COMMAND with
     throwaway servers, their addresses in its environment.
 
     ``--postgres-redis`` sets ``DATABASE_URL`` and ``REDIS_URL``; ``--grid`` sets
@@ -345,7 +399,9 @@ def main(argv: list[str] | None = None) -> int:
     way: every test that touches the database, sessions, the cache or the throttle meets the
     servers a multi-server site uses, and the browsers come from a Grid.
     """
-    parser = argparse.ArgumentParser(prog="python -m qa.services", description=main.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m qa.throwaway_servers", description=main.__doc__
+    )
     parser.add_argument("action", choices=["run"])
     parser.add_argument("--postgres-redis", action="store_true")
     parser.add_argument("--grid", action="store_true")
@@ -363,7 +419,7 @@ def main(argv: list[str] | None = None) -> int:
             environment |= servers.enter_context(postgres_and_redis())
         if options.grid:
             environment["SELENIUM_REMOTE_URL"] = servers.enter_context(selenium_grid()).url
-        print(f"qa.services: {environment}", flush=True)
+        print(f"qa.throwaway_servers: {environment}", flush=True)
         return subprocess.run(command, env={**os.environ, **environment}, check=False).returncode  # noqa: S603
 
 
