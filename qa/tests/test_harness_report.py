@@ -2,8 +2,8 @@
 (``qa/tests/harness_suite.py``) runs in a pytest of its own, and its report, JUnit XML, terminal
 output and artifact folders are read here.
 
-The inner run takes a few seconds; it runs once per test session, in the background from the
-moment a worker starts on ``qa/tests`` (``qa/tests/conftest.py``, ``qa/tests/harness_run.py``).
+The inner run takes a few seconds; it runs once per test session, on the worker that gets these
+tests (one xdist group), before them (``qa/tests/harness_run.py``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from qa.tests import harness_run
 from qa.tests.harness_run import InnerRun
 from qa.throwaway_servers import run_command
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("harness-inner")]
 
 KIND_OF = {  # each broken page's failed sub-request, as the browser names its type
     "stylesheet": "Stylesheet",
@@ -62,7 +62,7 @@ def html_extras(row: dict) -> str:
 
 @pytest.fixture(scope="session")
 def inner(tmp_path_factory: pytest.TempPathFactory) -> Results:
-    run = harness_run.wait(harness_run.shared_folder(tmp_path_factory.getbasetemp()))
+    run = harness_run.inner_run(harness_run.shared_folder(tmp_path_factory.getbasetemp()))
     return Results(run.folder, run.returncode, run.output)
 
 
