@@ -177,8 +177,7 @@ class BrowserWatch:
     ) -> None:
         request = self._requests.get(request_id)
         if request is None:
-            url = params.get("response", {}).get("url", "")
-            request = _Request(url=url, kind=params.get("type", "Other"), method="GET", page="")
+            return  # it began before this watch, on a page of an earlier test the browser left
         if request.kind == "Document" or request.failed or request.page in self.harness_pages:
             return
         if not request.url.startswith(("http:", "https:")):
