@@ -155,8 +155,8 @@ def test_unit_tests_run_without_importing_selenium(tmp_path) -> None:
     the unit tests alone never needs the browser stack."""
     script = (
         "import sys, pytest\n"
-        "code = pytest.main(['-q', '-p', 'no:xdist', '-p', 'no:cacheprovider',"
-        " 'member/tests/test_models.py'])\n"
+        # xdist stays loaded: pytest.ini's addopts name its --dist (it distributes nothing here).
+        "code = pytest.main(['-q', '-p', 'no:cacheprovider', 'member/tests/test_models.py'])\n"
         "print('selenium' in sys.modules or any(m.startswith('selenium.') for m in sys.modules))\n"
         "sys.exit(code)\n"
     )
