@@ -15,6 +15,10 @@ renders a new challenge and saves a new session.
   gunicorn: how far wrk and gunicorn go with no Django at all. It must be far above every
   endpoint, or the load generator (not the site) would set the figures.
 
+``--baseline DIR`` adds another checkout of this project (e.g. ``git worktree add DIR <commit>``),
+served the same way from its own code and settings: "ours / baseline" says what a change did to
+the endpoint, measured in the same run.
+
 Rounds alternate the endpoints in a rotating order (the machine is shared; drift hits all alike)
 and the table gives medians. Each endpoint is checked to answer ``200 image/png`` before it is
 loaded, and wrk's non-2xx count and socket errors are reported. Figures are printed, never
@@ -187,13 +191,13 @@ def wait_until_answering(target: Target, server: subprocess.Popen, log: Path) ->
 
 @contextmanager
 def gunicorn(
-    name: str, app: str, path: str, content_type: str, env: dict[str, str]
+    name: str, app: str, path: str, content_type: str, env: dict[str, str], cwd: Path = ROOT
 ) -> Iterator[Target]:
     """``app`` under the benchmark's gunicorn, answering ``path`` (checked once) until closed."""
     port = free_port()
     log = Path(env["BENCH_LOG_DIR"]) / f"{name}.log"
     command = server_command("gunicorn", port, workers=WORKERS, threads=1, app=app)
-    server = spawn(command, log, cwd=ROOT, env=env)
+    server = spawn(command, log, cwd=cwd, env=env)  # gunicorn imports from its folder first
     try:
         target = Target(name, port, path, content_type, server.pid)
         wait_until_answering(target, server, log)
@@ -202,8 +206,28 @@ def gunicorn(
         stop(server)
 
 
-def start_targets(stack: ExitStack, workdir: Path) -> list[Target]:
-    """Ours, the floor, simple-captcha and the ceiling, each serving, each on its own database."""
+def baseline_environment(checkout: Path, workdir: Path, ours: dict[str, str]) -> dict[str, str]:
+    """The site of another checkout, production settings of its own, on a database of its own."""
+    folder = workdir / "baseline"
+    folder.mkdir()
+    environment = {
+        **ours,
+        "PYTHONPATH": str(checkout),
+        "DJANGO_SETTINGS_MODULE": "memberproj.settings",
+        "DATABASE_URL": f"sqlite:///{folder / 'site.sqlite3'}",
+        "DJANGO_STATIC_ROOT": str(folder / "static"),
+    }
+    manage_py = [sys.executable, str(checkout / "manage.py")]
+    for command in (["migrate", "--noinput"], ["createcachetable"], ["collectstatic", "--noinput"]):
+        result = run_command([*manage_py, *command, "-v", "0"], cwd=checkout, env=environment)
+        if result.returncode != 0:
+            raise RuntimeError(f"baseline {command[0]} failed:\n{result.stderr}")
+    return environment
+
+
+def start_targets(stack: ExitStack, workdir: Path, baseline: Path | None = None) -> list[Target]:
+    """Ours, the floor, simple-captcha and the ceiling (and a baseline checkout), each serving,
+    each on its own database."""
     ours_dir, floor_dir = workdir / "ours", workdir / "floor"
     ours_dir.mkdir()
     floor_dir.mkdir()
@@ -238,13 +262,17 @@ def start_targets(stack: ExitStack, workdir: Path) -> list[Target]:
         ),
         ("ceiling", "bench.trivial_wsgi:application", "/", "text/plain", simple),
     ]
+    if baseline is not None:
+        checkout = baseline_environment(baseline, workdir, ours)
+        served = ("baseline", "memberproj.wsgi:application", "/member/captcha/", "image/png")
+        servers.append((*served, checkout, baseline))
     return [stack.enter_context(gunicorn(*server)) for server in servers]
 
 
-def run(rounds: int, seconds: int, warmup: int) -> Results:
+def run(rounds: int, seconds: int, warmup: int, baseline: Path | None = None) -> Results:
     results = Results()
     with tempfile.TemporaryDirectory(prefix="member-bench-") as directory, ExitStack() as stack:
-        targets = start_targets(stack, Path(directory))
+        targets = start_targets(stack, Path(directory), baseline)
         for target in targets:
             load(target, warmup)  # imports, first connections, page cache: not measured
         for number in range(rounds):
@@ -280,6 +308,7 @@ def table(results: Results) -> str:
         *(
             f"| {a} / {b} | {rate[a] / rate[b]:.2f}x | {cpu[b] / cpu[a]:.2f}x |"
             for a, b in [("ours", "simple-captcha"), ("ours", "floor"), ("floor", "simple-captcha")]
+            + ([("ours", "baseline")] if "baseline" in rate else [])
         ),
         f"| ceiling / fastest endpoint | "
         f"{rate['ceiling'] / max(rate['ours'], rate['floor'], rate['simple-captcha']):.1f}x |",
@@ -308,11 +337,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=5, help="per endpoint and round")
     parser.add_argument("--warmup", type=int, default=1, help="seconds per endpoint, unmeasured")
+    parser.add_argument(
+        "--baseline", type=Path, help="another checkout of this project, served beside ours"
+    )
     options = parser.parse_args(argv)
     if shutil.which(WRK) is None:
         print("wrk is missing: sudo apt-get install wrk (or make wrk as root)", file=sys.stderr)
         return 1
-    results = run(options.rounds, options.seconds, options.warmup)
+    results = run(options.rounds, options.seconds, options.warmup, options.baseline)
     print(
         f"Captcha images: gunicorn {WORKERS} sync workers, SQLite, DEBUG off, "
         f"wrk -t2 -c8, {options.rounds} rounds x {options.seconds} s, every request a new "

@@ -263,12 +263,18 @@ def count_failed_check(request: HttpRequest, email: str, reservation: Reservatio
     _watch_for_a_proxy_in_disguise(client)
     for limit, key in reservation.keys:
         refusal = ratelimit.exhausted(key, limit=limit.budget)
-        if refusal and ratelimit.consume(f"started:{key}", limit=1, window=refusal.retry_after):
+        if refusal is None:
+            continue  # not at its limit
+        if ratelimit.consume(_started(key), limit=1, window=refusal.retry_after):
             continue  # another failure of this burst reported it
-        if refusal:
-            events.record(request, "lockout_started", outcome=limit.name, account=account)
-            if limit is ACCOUNT:
-                lockout_started.send(sender=Limit, request=request, account=account)
+        events.record(request, "lockout_started", outcome=limit.name, account=account)
+        if limit is ACCOUNT:
+            lockout_started.send(sender=Limit, request=request, account=account)
+
+
+def _started(key: str) -> str:
+    """The marker that a lockout of ``key`` was reported (its window's length)."""
+    return f"started:{key}"
 
 
 def addresses_failing(account: str) -> int:
@@ -281,6 +287,7 @@ def lift_account_lockout(email: str) -> None:
     account = account_key(email)
     if account:
         ratelimit.reset(ACCOUNT.key(account))
+        ratelimit.reset(_started(ACCOUNT.key(account)))
 
 
 def limits_for(*, email: str | None = None, client: str | None = None) -> list[LimitState]:
@@ -301,23 +308,24 @@ def limits_for(*, email: str | None = None, client: str | None = None) -> list[L
 
 
 def lift(*, email: str | None = None, client: str | None = None, lifted_by: str) -> int:
-    """End every limit ``limits_for`` lists for them; log who did it. Returns how many ended."""
+    """End every limit ``limits_for`` lists for them; log who did it. Returns how many of them
+    had counted anything."""
     states = limits_for(email=email, client=client)
     for state in states:
         ratelimit.reset(state.key)
-        ratelimit.reset(f"started:{state.key}")
+        ratelimit.reset(_started(state.key))
     if email is not None:
         for count in ratelimit.counts(FAILED_FROM.key(account_key(email) or "", "")):
             ratelimit.reset(count.key)
     events.record(
         None,
         "lockout_lifted",
-        account=account_key(email) or "" if email is not None else "",
+        account=account_key(email) or "",
         client=network_of(client) if client is not None else "",
         lifted_by=lifted_by,
         limits=",".join(sorted({state.limit.name for state in states if state.count})),
     )
-    return len(states)
+    return sum(1 for state in states if state.count)
 
 
 @dataclass(frozen=True)

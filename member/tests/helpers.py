@@ -282,10 +282,12 @@ class LogRecorder(logging.Handler):
 
 def admin_limit_rows(page: str) -> dict[str, tuple[str, int, int, bool]]:
     """The admin's "Why is this blocked?" table: by limit, what it counts for, the count, the
-    budget and whether it refuses now (what ``throttle show --json`` gives, in that order)."""
+    budget (0 where the page says it is unlimited) and whether it refuses now (what
+    ``throttle show --json`` gives, in that order)."""
     rows = {}
     pattern = r'<tr class="limit-([\w-]+)( refusing)?">\s*<td>[^<]*</td>\s*<td>([^<]*)</td>\s*'
-    pattern += r"<td>(\d+)</td>\s*<td>(\d+)</td>"
+    pattern += r"<td>(\d+)</td>\s*<td>([^<]*)</td>"
     for name, refusing, subject, count, budget in re.findall(pattern, page):
-        rows[name] = (html.unescape(subject), int(count), int(budget), bool(refusing))
+        budget = int(budget) if budget.isdigit() else 0
+        rows[name] = (html.unescape(subject), int(count), budget, bool(refusing))
     return rows

@@ -196,6 +196,16 @@ def test_a_lockout_mails_its_owner_once_in_the_sites_language(member: Member) ->
     assert WRONG not in notice.body
 
 
+def test_a_lockout_after_a_lifted_one_tells_the_owner_again(member: Member) -> None:
+    lock()
+    call_command("throttle", "lift", email=MEMBER_EMAIL, stdout=io.StringIO())
+    lock(client=Client(REMOTE_ADDR="203.0.113.50"))
+
+    run_queued_tasks()
+
+    assert [message.to for message in mail.outbox] == [[MEMBER_EMAIL], [MEMBER_EMAIL]]
+
+
 def test_a_lockout_of_an_unknown_email_mails_nobody_and_answers_the_same(member: Member) -> None:
     def pages(email: str) -> list[tuple[int, str]]:
         attacker = Client(REMOTE_ADDR=ATTACKER if email == MEMBER_EMAIL else "203.0.113.40")

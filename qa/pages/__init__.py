@@ -9,6 +9,7 @@ from qa.pages.account import (
     ResetSentPage,
     SetPasswordPage,
 )
+from qa.pages.admin import AdminLimitsPage
 from qa.pages.base import Page, UnexpectedPage
 from qa.pages.captcha import Captcha, CaptchaHookUnavailable, CaptchaImageBroken
 from qa.pages.home import MemberHomePage
@@ -16,6 +17,7 @@ from qa.pages.login import LoginPage
 from qa.pages.register import RegisterPage
 
 __all__ = [
+    "AdminLimitsPage",
     "Captcha",
     "CaptchaHookUnavailable",
     "CaptchaImageBroken",
