@@ -202,5 +202,9 @@ def test_two_runs_merge_into_one_report_with_each_test_labelled(inner, tmp_path)
     assert "one: 11 failed, 1 flaky, 2 passed, 1 rerun (" in result.stdout
     assert "three: no tests (no report log at" in result.stdout
     assert classnames == {"one.test_inner", "two.test_inner"}
+    # The suite's time is the runs' (seconds each), not the replay's (a fraction of one).
+    finished = json.loads(inner.log.read_text().splitlines()[-1])
+    suite_time = float(xml.find("testsuite").get("time"))
+    assert suite_time == pytest.approx(2 * finished["duration"], abs=0.01)
     assert "one/test_inner.py::test_clean_page" in page
     assert "two/test_inner.py::test_flaky" in page
