@@ -156,12 +156,26 @@ format: $(VENV)/.installed-dev
 
 # Twice: on the embedded SQLite with local Chromium (everything), then on throwaway PostgreSQL +
 # Redis servers with the browsers from a Selenium Grid (all but the tests that start servers of
-# their own on both backends in the first pass: race, cluster, fault, load).
+# their own on both backends in the first pass: race, cluster, fault, load). Both passes run even
+# when the first fails, then python -m qa.report merges their report logs into the run's one HTML
+# report and JUnit XML in $(QA_ARTIFACTS)/ (CI archives the folder) and prints both paths last.
+# No reruns: a test that fails once fails the build (`RERUNS=2 make test` reports flaky tests).
 SECOND_PASS := not race and not cluster and not fault and not load
+QA_ARTIFACTS ?= qa-artifacts
+RERUNS ?= 0
+PASS_ARGS = --qa-artifacts=$(QA_ARTIFACTS) --reruns=$(RERUNS)
+FIRST_LOG = $(QA_ARTIFACTS)/pass-sqlite-chromium.jsonl
+SECOND_LOG = $(QA_ARTIFACTS)/pass-postgres-redis-grid.jsonl
 test: $(VENV)/.installed-dev browser services grid axe lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	rm -f $(FIRST_LOG) $(SECOND_LOG)
+	status=0; \
+	$(BIN)/python -m pytest $(PYTEST_ARGS) $(PASS_ARGS) --qa-report-log=$(FIRST_LOG) || status=1; \
 	$(BIN)/python -m qa.throwaway_servers run --postgres-redis --grid -- \
-		$(BIN)/python -m pytest $(PYTEST_ARGS) -m "$(SECOND_PASS)"
+		$(BIN)/python -m pytest $(PYTEST_ARGS) $(PASS_ARGS) -m "$(SECOND_PASS)" \
+		--qa-report-log=$(SECOND_LOG) || status=1; \
+	$(BIN)/python -m qa.report --html $(QA_ARTIFACTS)/report.html \
+		sqlite-chromium=$(FIRST_LOG) postgres-redis-grid=$(SECOND_LOG) || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) staticfiles qa-artifacts .pytest_cache grid/node_modules qa/axe/node_modules

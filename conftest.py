@@ -12,8 +12,11 @@ import pytest
 pytest_plugins = [
     "qa.fixtures.options",
     "qa.fixtures.site",
-    "qa.fixtures.artifacts",
     "qa.fixtures.browsers",
+    "qa.fixtures.browser_errors",
+    "qa.fixtures.artifacts",
+    "qa.fixtures.report",
+    "qa.fixtures.visual",
     "qa.fixtures.members",
 ]
 

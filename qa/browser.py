@@ -22,9 +22,11 @@ from selenium.webdriver.remote.webdriver import WebDriver
 __all__ = [
     "BrowserConfig",
     "BrowserUnavailable",
+    "blank_page",
     "browser_log",
     "chrome_options",
     "clear_browser_state",
+    "performance_log",
     "start_browser",
 ]
 
@@ -92,8 +94,10 @@ def chrome_options(config: BrowserConfig, *, language: str = DEFAULT_LANGUAGE) -
     """Chromium options for the suite: the issue's flags, a fixed size, ``language`` first.
 
     The language goes both into ``--lang`` and the ``intl.accept_languages`` preference, which is
-    what headless Chromium sends as ``Accept-Language``. Browser console messages of every level
-    are kept (``goog:loggingPrefs``) for the console test and the failure artifacts.
+    what headless Chromium sends as ``Accept-Language``. Chromium keeps two logs for the harness
+    (``goog:loggingPrefs``, which a Selenium Grid passes on to its ChromeDriver): the console at
+    every level, and the performance log's Network events, from which ``qa.browser_events`` tells
+    which of a page's sub-requests failed.
     """
     options = Options()
     if not config.headed:
@@ -106,7 +110,11 @@ def chrome_options(config: BrowserConfig, *, language: str = DEFAULT_LANGUAGE) -
     primary = language.split("-")[0]
     accept = language if primary == language else f"{language},{primary}"
     options.add_experimental_option("prefs", {"intl.accept_languages": accept})
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    # The Network domain only: the Page domain's events would only make the log longer to read.
+    options.add_experimental_option(
+        "perfLoggingPrefs", {"enableNetwork": True, "enablePage": False}
+    )
     if not config.remote_url:
         # A grid node (or a remote ChromeDriver) knows where its own browser is; ours is only
         # named for the local driver, which must never fall back to Selenium Manager.
@@ -132,28 +140,40 @@ def start_browser(config: BrowserConfig, *, language: str = DEFAULT_LANGUAGE) ->
     return driver
 
 
+def blank_page(origin: str) -> str:
+    """The address the harness parks a browser on between tests: a small static file of the site
+    (no session, no captcha challenge made)."""
+    return f"{origin.rstrip('/')}/static/css/member.css"
+
+
 def clear_browser_state(driver: WebDriver, origin: str) -> None:
     """Forget everything ``origin`` stored: cookies, local and session storage.
 
-    WebDriver deletes only the cookies of the page it is on, so this first opens a small static
-    file of the site (no session, no captcha challenge made) and works from there; the same steps
-    work for a local browser and a remote one.
+    WebDriver deletes only the cookies of the page it is on, so this first opens ``blank_page``
+    and works from there; the same steps work for a local browser and a remote one.
     """
-    driver.get(f"{origin.rstrip('/')}/static/css/member.css")
+    driver.get(blank_page(origin))
     driver.delete_all_cookies()
     driver.execute_script("window.localStorage.clear(); window.sessionStorage.clear();")
 
 
 def browser_log(driver: WebDriver) -> list[dict[str, Any]]:
-    """The browser console entries since the last call (reading drains Chromium's buffer).
+    """The browser console entries since the last call (reading drains Chromium's buffer)."""
+    return _read_log(driver, "browser")
 
-    Local Chromium drivers have ``get_log``; a plain ``webdriver.Remote`` reaches the same
-    ChromeDriver endpoint through the command Selenium registers for Chrome sessions.
-    """
+
+def performance_log(driver: WebDriver) -> list[dict[str, Any]]:
+    """The DevTools Network events since the last call, each ``message`` a JSON text (drained)."""
+    return _read_log(driver, "performance")
+
+
+def _read_log(driver: WebDriver, kind: str) -> list[dict[str, Any]]:
+    # Local Chromium drivers have ``get_log``; a plain ``webdriver.Remote`` reaches the same
+    # ChromeDriver endpoint through the command Selenium registers for Chrome sessions.
     get_log = getattr(driver, "get_log", None)
     if get_log is not None:
-        return list(get_log("browser"))
-    return list(driver.execute("getLog", {"type": "browser"})["value"])
+        return list(get_log(kind))
+    return list(driver.execute("getLog", {"type": kind})["value"])
 
 
 def _is_executable(path: str) -> bool:

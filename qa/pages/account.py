@@ -25,6 +25,14 @@ class PasswordChangePage(Page):
     _new2 = (By.NAME, "new_password2")
     _submit_button = (By.ID, "btn_password_change")
 
+    def open(self) -> PasswordChangePage:
+        """Load the page as a signed-in member; raise if the site asks to sign in instead."""
+        return self._expect(
+            PasswordChangePage,
+            lambda: self.driver.get(self.url_for(self.path)),
+            f"opening {self.path}",
+        )
+
     def change(self, old: str, new: str) -> MemberHomePage:
         """Change the password and land on the member home (still signed in)."""
         for locator, text in ((self._old, old), (self._new1, new), (self._new2, new)):

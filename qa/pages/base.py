@@ -32,6 +32,9 @@ P = TypeVar("P", bound="Page")
 # Seconds an action waits for its outcome. Generous: a page with an Argon2 check behind it takes
 # ~0.15 s, and even on a machine busy with other work well under 5 s; only a real fault gets here.
 DEFAULT_TIMEOUT = 15.0
+# Seconds between two looks while waiting. Selenium's default, half a second, is most of what a
+# page load here takes; a look is one WebDriver command of a few milliseconds.
+POLL_INTERVAL = 0.05
 
 
 class UnexpectedPage(Exception):
@@ -103,6 +106,7 @@ class Page:
         return WebDriverWait(
             self.driver,
             self.timeout if timeout is None else timeout,
+            poll_frequency=POLL_INTERVAL,
             ignored_exceptions=(
                 NoSuchElementException,
                 StaleElementReferenceException,

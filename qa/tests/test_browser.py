@@ -46,7 +46,13 @@ def test_local_options_name_the_browser_and_carry_the_issue_flags():
     assert "--window-size=1280,900" in options.arguments
     assert options.binary_location == "/opt/chromium/chrome"
     assert options.experimental_options["prefs"] == {"intl.accept_languages": "zh-TW,zh"}
-    assert options.to_capabilities()["goog:loggingPrefs"] == {"browser": "ALL"}
+    capabilities = options.to_capabilities()
+    # The console and the Network events, for the browser-error check and the evidence.
+    assert capabilities["goog:loggingPrefs"] == {"browser": "ALL", "performance": "ALL"}
+    assert options.experimental_options["perfLoggingPrefs"] == {
+        "enableNetwork": True,
+        "enablePage": False,
+    }
 
 
 def test_english_and_headed_options():
@@ -149,8 +155,8 @@ def test_unit_tests_run_without_importing_selenium(tmp_path) -> None:
     the unit tests alone never needs the browser stack."""
     script = (
         "import sys, pytest\n"
-        "code = pytest.main(['-q', '-p', 'no:xdist', '-p', 'no:cacheprovider',"
-        " 'member/tests/test_models.py'])\n"
+        # xdist stays loaded: pytest.ini's addopts name its --dist (it distributes nothing here).
+        "code = pytest.main(['-q', '-p', 'no:cacheprovider', 'member/tests/test_models.py'])\n"
         "print('selenium' in sys.modules or any(m.startswith('selenium.') for m in sys.modules))\n"
         "sys.exit(code)\n"
     )

@@ -115,6 +115,7 @@ def audio_limit_of_one(settings, pytestconfig):
     ratelimit.reset_all()
 
 
+@pytest.mark.expect_browser_errors(r"/member/captcha/audio/ answered 429")
 def test_past_the_rate_limit_the_audio_button_says_so(login_page, audio_limit_of_one):
     captcha = login_page.captcha.play_audio()
     assert captcha.audio_state in {"playing", "ended"}

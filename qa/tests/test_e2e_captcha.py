@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
 
 from qa.contract import CAPTCHA_WRONG as WRONG_CAPTCHA
 from qa.fixtures.options import using_base_url
@@ -57,6 +58,7 @@ def test_after_refresh_the_new_answer_is_accepted(login_page, site_member):
     assert site_member.username in home.greeting
 
 
+@pytest.mark.expect_browser_errors(r"/member/debug/captcha/ answered 404")
 def test_hook_switched_off_fails_with_a_clear_message(login_page, settings, pytestconfig):
     if using_base_url(pytestconfig):
         pytest.skip("switches the hook off in the live server's settings")
@@ -64,3 +66,24 @@ def test_hook_switched_off_fails_with_a_clear_message(login_page, settings, pyte
 
     with pytest.raises(CaptchaHookUnavailable, match="MEMBER_CAPTCHA_DEBUG_HOOK=1"):
         login_page.captcha.answer  # noqa: B018  (reading it is the action under test)
+
+
+@pytest.mark.expect_browser_errors(r"/member/debug/captcha/ answered 404")
+def test_override_settings_turns_the_hook_on_for_one_block_of_one_test(
+    login_page, settings, pytestconfig, site_member
+):
+    """The live server runs in the test's process and reads the setting on each request, so
+    Django's own ``override_settings`` switches the hook for as long as its block lasts
+    (django-simple-captcha reads its test mode once, at import)."""
+    if using_base_url(pytestconfig):
+        pytest.skip("switches the live server's settings")
+    settings.MEMBER_CAPTCHA_DEBUG_HOOK = False  # off, as everywhere but in tests
+
+    with override_settings(MEMBER_CAPTCHA_DEBUG_HOOK=True):
+        answer = login_page.captcha.answer
+
+    with pytest.raises(CaptchaHookUnavailable, match="answered 404"):
+        login_page.captcha.answer  # noqa: B018  (off again once the block ended)
+    # The answer read while the hook was on signs in: it was this session's challenge.
+    home = login_page.fill(site_member.email, site_member.password, captcha=answer)
+    assert site_member.username in home.submit_expecting_home().greeting
