@@ -38,6 +38,8 @@ from urllib.parse import urlencode
 from qa.served_settings import SOLVED_ANSWER
 from qa.throwaway_servers import HOST, free_port, run_command, spawn, stop
 
+QUICK_ARGON2 = "qa.hashers.QuickArgon2PasswordHasher"
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -179,6 +181,7 @@ def serve_site(
     prepare: bool = True,
     task_worker: bool = False,
     staff: bool = False,
+    quick_hashing: bool = False,
 ) -> Iterator[Site]:
     """A prepared site under gunicorn or runserver; stopped (and its files removed) after.
 
@@ -189,7 +192,12 @@ def serve_site(
     starts the task worker beside it, as ``make run`` and ``make serve`` do, logging to the same
     file: queued mail goes out from there, to the ``EMAIL_URL`` that ``backend`` may set.
     ``staff=True`` adds a superuser, ``STAFF_EMAIL`` with ``LOAD_PASSWORD``.
+    ``quick_hashing=True`` hashes passwords with Argon2 at its lowest cost
+    (``qa.hashers.QuickArgon2PasswordHasher``), for tests that count password checks rather
+    than time them; benchmarks keep production's hasher.
     """
+    if quick_hashing:
+        settings = {**(settings or {}), "PASSWORD_HASHERS": [QUICK_ARGON2]}
     with tempfile.TemporaryDirectory(prefix="member-load-") as directory:
         workdir = Path(directory)
         if prepare:

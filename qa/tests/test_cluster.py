@@ -37,8 +37,8 @@ def backend() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="module")
 def servers(backend: dict[str, str]) -> Iterator[tuple[Site, Site]]:
     with (
-        serve_site(members=1, workers=2, backend=backend) as first,
-        serve_site(workers=2, backend=backend, prepare=False) as second,
+        serve_site(members=1, workers=2, backend=backend, quick_hashing=True) as first,
+        serve_site(workers=2, backend=backend, prepare=False, quick_hashing=True) as second,
     ):
         yield first, second
 
@@ -121,8 +121,8 @@ def test_a_remembered_session_survives_a_restart_of_both_servers(
 
     # New server processes (the fixture's stay up for the other tests): same database and Redis.
     with (
-        serve_site(workers=1, backend=backend, prepare=False) as first,
-        serve_site(workers=1, backend=backend, prepare=False) as second,
+        serve_site(workers=1, backend=backend, prepare=False, quick_hashing=True) as first,
+        serve_site(workers=1, backend=backend, prepare=False, quick_hashing=True) as second,
     ):
         for site in (first, second):
             again = Visitor(site, address="192.0.2.3")

@@ -38,7 +38,7 @@ def deployment() -> Iterator[Deployment]:
             "DATABASE_URL": postgres.create_database("faults"),
             "REDIS_URL": redis.url(),
         }
-        with serve_site(members=1, workers=2, backend=backend) as site:
+        with serve_site(members=1, workers=2, backend=backend, quick_hashing=True) as site:
             yield Deployment(site, postgres, redis)
 
 

@@ -80,7 +80,14 @@ def operated(request: pytest.FixtureRequest) -> Iterator[Operated]:
             backend["DATABASE_URL"] = stack.enter_context(postgres_server()).create_database("ops")
             backend["REDIS_URL"] = stack.enter_context(redis_server()).url()
         site = stack.enter_context(
-            serve_site(members=4, workers=2, backend=backend, task_worker=True, staff=True)
+            serve_site(
+                members=4,
+                workers=2,
+                backend=backend,
+                task_worker=True,
+                staff=True,
+                quick_hashing=True,
+            )
         )
         yield Operated(site, inbox, iter(range(1, 250)))
 

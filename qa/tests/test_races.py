@@ -107,7 +107,11 @@ def site(request: pytest.FixtureRequest, shared_servers: Callable[[str], Any]) -
         # A Redis database of its own per site: counters must not carry over between sites.
         environment["REDIS_URL"] = shared_servers("redis").url(list(SITES).index(request.param))
     with serve_site(
-        members=4, backend=environment, settings=SITE_SETTINGS, **SERVERS[kind]
+        members=4,
+        backend=environment,
+        settings=SITE_SETTINGS,
+        quick_hashing=True,
+        **SERVERS[kind],
     ) as running:
         yield running
 

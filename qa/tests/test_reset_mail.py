@@ -79,7 +79,13 @@ def mail_site(request: pytest.FixtureRequest) -> Iterator[MailSite]:
             backend["DATABASE_URL"] = postgres.create_database("reset_mail")
             backend["REDIS_URL"] = services.enter_context(redis_server()).url()
         site = services.enter_context(
-            serve_site(members=3, backend=backend, task_worker=True, **SITES[request.param])
+            serve_site(
+                members=3,
+                backend=backend,
+                task_worker=True,
+                quick_hashing=True,
+                **SITES[request.param],
+            )
         )
         yield MailSite(request.param, site, smtp_port)
 
