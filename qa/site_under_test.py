@@ -35,10 +35,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from qa.hashers import QUICK_ARGON2
 from qa.served_settings import SOLVED_ANSWER
 from qa.throwaway_servers import HOST, free_port, run_command, spawn, stop
-
-QUICK_ARGON2 = "qa.hashers.QuickArgon2PasswordHasher"
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -192,9 +191,8 @@ def serve_site(
     starts the task worker beside it, as ``make run`` and ``make serve`` do, logging to the same
     file: queued mail goes out from there, to the ``EMAIL_URL`` that ``backend`` may set.
     ``staff=True`` adds a superuser, ``STAFF_EMAIL`` with ``LOAD_PASSWORD``.
-    ``quick_hashing=True`` hashes passwords with Argon2 at its lowest cost
-    (``qa.hashers.QuickArgon2PasswordHasher``), for tests that count password checks rather
-    than time them; benchmarks keep production's hasher.
+    ``quick_hashing=True`` hashes passwords with ``qa.hashers``' Argon2 at its lowest cost, for
+    tests that count password checks rather than time them; benchmarks keep production's.
     """
     if quick_hashing:
         settings = {**(settings or {}), "PASSWORD_HASHERS": [QUICK_ARGON2]}

@@ -18,6 +18,7 @@ from django.test import override_settings
 
 from member.tests.helpers import run_queued_tasks
 from qa.accessibility import audit, horizontal_overflow, small_touch_targets
+from qa.contract import LOCKED_OUT
 from qa.fixtures.options import using_base_url
 from qa.pages import (
     ErrorPage,
@@ -38,6 +39,8 @@ WIDTHS = (1280, 640, 390)
 LOOK_WIDTHS = (1280, 390)
 HEIGHT = 900
 # The members the walk shows: fixed names and emails, so the pages look the same on every run.
+# The lockout message's start in each language (member/locale).
+LOCKOUT_TEXT = {"zh-hant": LOCKED_OUT, "en": "Too many failed attempts"}
 WALKERS = {
     "zh-hant": ("林怡君", "walker@example.com", "lockout@example.com"),
     "en": ("Jane Walker", "walker@example.com", "lockout@example.com"),
@@ -105,7 +108,10 @@ def test_every_page_and_state_is_accessible_and_looks_as_before(
         with override_settings(MEMBER_LOGIN_FAILURES_PER_ACCOUNT=1):
             page = LoginPage(driver, site_url).open()
             page = page.login_expecting_error(other.email, "not-" + other.password)
-            return page.login_expecting_error(other.email, other.password)
+            page = page.login_expecting_error(other.email, other.password)
+        # The state audited is the lockout itself, not a wrong password's page.
+        assert LOCKOUT_TEXT[language] in page.error_text, page.error_text
+        return page
 
     live_only("sign-in, locked out", locked_out)
     register = check("sign-up", RegisterPage(driver, site_url).open())
