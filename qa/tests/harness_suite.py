@@ -80,11 +80,13 @@ def _broken_pages_served(settings):
 
 def open_broken(driver, site_url: str, kind: str) -> None:
     driver.get(f"{site_url}/broken/{kind}/")
-    # The load event waits for images, scripts, stylesheets and fonts; not for an audio file.
+    # The load event waits for images, scripts and stylesheets; not for an audio file, nor for a
+    # font whose load had not begun when it fired (fonts load once layout finds text in them).
     WebDriverWait(driver, 10).until(
         lambda d: d.execute_script(
             "const audio = document.querySelector('audio');"
-            "return document.readyState === 'complete' && (!audio || audio.error !== null);"
+            "return document.readyState === 'complete' && (!audio || audio.error !== null)"
+            " && [...document.fonts].every(f => f.status === 'loaded' || f.status === 'error');"
         )
     )
 
