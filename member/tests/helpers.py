@@ -9,13 +9,14 @@ import html
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 from unittest import mock
 
+import pytest
 from django.contrib.auth import SESSION_KEY, hashers
 from django.contrib.auth.backends import ModelBackend
 from django.core import mail
@@ -291,3 +292,10 @@ def admin_limit_rows(page: str) -> dict[str, tuple[str, int, int, bool]]:
         budget = int(budget) if budget.isdigit() else 0
         rows[name] = (html.unescape(subject), int(count), budget, bool(refusing))
     return rows
+
+
+def one_worker_each(group: str, names: Iterable[str]) -> list[Any]:
+    """``names`` as fixture parameters, each in an xdist group of its own (``group-name``): under
+    ``--dist loadgroup`` all tests of one parameter run on one worker, so a module-scoped server
+    behind the parameter starts once."""
+    return [pytest.param(name, marks=pytest.mark.xdist_group(f"{group}-{name}")) for name in names]

@@ -10,7 +10,7 @@ import pytest
 from django.http import HttpResponse
 from django.test import Client
 
-from member.tests.helpers import CAPTCHA_URL, LOGIN_URL
+from member.tests.helpers import CAPTCHA_URL, LOGIN_URL, one_worker_each
 from qa.site_under_test import Site, Visitor, serve_site
 
 pytestmark = pytest.mark.django_db
@@ -94,10 +94,7 @@ def test_a_server_error_gets_a_protected_500() -> None:
 # Each server's tests on one xdist worker (--dist loadgroup): the server starts once.
 @pytest.fixture(
     scope="module",
-    params=[
-        pytest.param(kind, marks=pytest.mark.xdist_group(f"headers-{kind}"))
-        for kind in ("runserver", "gunicorn")
-    ],
+    params=one_worker_each("headers", ("runserver", "gunicorn")),
 )
 def site(request: pytest.FixtureRequest) -> Iterator[Site]:
     with serve_site(members=0, kind=request.param, workers=1) as running:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from member.tests.helpers import admin_limit_rows
+from member.tests.helpers import admin_limit_rows, one_worker_each
 from qa.site_under_test import (
     LOAD_PASSWORD,
     STAFF_EMAIL,
@@ -62,10 +62,7 @@ class Operated:
 # Each site's tests on one xdist worker (--dist loadgroup): the site starts once.
 @pytest.fixture(
     scope="module",
-    params=[
-        pytest.param(store, marks=pytest.mark.xdist_group(f"operations-{store}"))
-        for store in ("sqlite", "postgres-redis")
-    ],
+    params=one_worker_each("operations", ("sqlite", "postgres-redis")),
 )
 def operated(request: pytest.FixtureRequest) -> Iterator[Operated]:
     with ExitStack() as stack:

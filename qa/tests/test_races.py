@@ -28,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from member.tests.helpers import one_worker_each
 from qa.contract import BAD_CREDENTIALS, CAPTCHA_WRONG, EMAIL_TAKEN
 from qa.site_under_test import (
     LOAD_PASSWORD,
@@ -71,10 +72,7 @@ SITES = {
 }
 # The tests that cost a few dozen password hashes each run on one site of each server family and
 # each store.
-TWO_SITES = [
-    pytest.param(name, marks=pytest.mark.xdist_group(f"races-{name}"))
-    for name in ("runserver-sqlite", "gunicorn-3-sync-postgres-redis")
-]
+TWO_SITES = one_worker_each("races", ("runserver-sqlite", "gunicorn-3-sync-postgres-redis"))
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +93,7 @@ def shared_servers() -> Iterator[Callable[[str], Any]]:
 # Each site's tests on one xdist worker (--dist loadgroup): the site starts once.
 @pytest.fixture(
     scope="module",
-    params=[pytest.param(name, marks=pytest.mark.xdist_group(f"races-{name}")) for name in SITES],
+    params=one_worker_each("races", SITES),
 )
 def site(request: pytest.FixtureRequest, shared_servers: Callable[[str], Any]) -> Iterator[Site]:
     kind, store = SITES[request.param]

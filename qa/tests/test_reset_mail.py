@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from member.tests.helpers import one_worker_each
 from qa import throwaway_servers
 from qa.site_under_test import Answer, Site, Visitor, member_email, readable_log, serve_site
 from qa.throwaway_servers import HOST, Inbox, free_port, postgres_server, redis_server
@@ -66,7 +67,7 @@ SITES = {
 # Each site's tests on one xdist worker (--dist loadgroup): the site starts once.
 @pytest.fixture(
     scope="module",
-    params=[pytest.param(name, marks=pytest.mark.xdist_group(f"mail-{name}")) for name in SITES],
+    params=one_worker_each("mail", SITES),
 )
 def mail_site(request: pytest.FixtureRequest) -> Iterator[MailSite]:
     """The app server and its task worker, sending to a loopback SMTP port nothing listens on
