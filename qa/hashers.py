@@ -7,7 +7,7 @@ QUICK_ARGON2 = "qa.hashers.QuickArgon2PasswordHasher"
 
 
 class QuickArgon2PasswordHasher(Argon2PasswordHasher):
-    """Argon2 at its lowest cost, ~1 ms a hash instead of ~0.1 s: for sites that check hundreds of
+    """Argon2 at its lowest cost (one pass over 1 MiB, one lane): for sites that check hundreds of
     passwords in tests that count the checks rather than time them. Never for production."""
 
     time_cost = 1

@@ -119,7 +119,7 @@ def baseline_png(image: Image.Image) -> bytes:
 def page_shot(driver: WebDriver, *, mask: Sequence[str] = DEFAULT_MASK) -> Image.Image:
     """The whole page as an RGB image, ``mask``'s elements painted over."""
     # Off every control: a button under the pointer would be drawn hovered.
-    actions = ActionBuilder(driver, duration=0)  # a jump: WebDriver's default glides 250 ms
+    actions = ActionBuilder(driver, duration=0)  # a jump: WebDriver's default move glides
     actions.pointer_action.move_to_location(0, 0)
     actions.perform()
     grow = driver.execute_async_script(_PREPARE)
