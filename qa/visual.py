@@ -8,14 +8,15 @@ they match when they have the same size and at most ``MAX_CHANGED_PIXELS`` of th
 by more than ``PIXEL_THRESHOLD`` in a channel: room for a rendering wobble (one step of 16), none
 for a changed colour, word or layout.
 
-Baselines are ``qa/baselines/<name>.png``, posterised and stored with a palette (a tenth of a
-full-colour PNG), made by ``pytest --update-baselines`` with the Debian Chromium and fonts
+Baselines are ``qa/baselines/<name>.png``, posterised and stored with a palette (small in git),
+made by ``pytest --update-baselines`` with the Debian Chromium and fonts
 ``make test`` installs; another browser or font set draws text differently.
 Nothing here asserts: ``check_look`` returns the difference, for the test to judge.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -145,8 +146,10 @@ def compare(baseline: Image.Image, shot: Image.Image) -> tuple[str, Image.Image 
             f"size {shot.size[0]}x{shot.size[1]}, baseline {baseline.size[0]}x{baseline.size[1]}",
             None,
         )
-    delta = ImageChops.difference(baseline.convert("RGB"), shot.convert("RGB")).convert("L")
-    changed = delta.point(lambda value: 255 if value > PIXEL_THRESHOLD else 0)
+    delta = ImageChops.difference(baseline.convert("RGB"), shot.convert("RGB"))
+    # The largest move of the three channels: a change in red or blue alone counts in full.
+    largest = functools.reduce(ImageChops.lighter, delta.split())
+    changed = largest.point(lambda value: 255 if value > PIXEL_THRESHOLD else 0)
     count = changed.histogram()[255]
     if count <= MAX_CHANGED_PIXELS:
         return "", None
