@@ -163,16 +163,20 @@ format: $(VENV)/.installed-dev
 SECOND_PASS := not race and not cluster and not fault and not load
 QA_ARTIFACTS ?= qa-artifacts
 RERUNS ?= 0
-PASS_ARGS = --qa-artifacts=$(QA_ARTIFACTS) --reruns=$(RERUNS)
+PASS_ARGS = --reruns=$(RERUNS)
+# Each pass's failed browser tests leave their files in a folder of the pass's own.
+FIRST_PASS_DIR = $(QA_ARTIFACTS)/sqlite-chromium
+SECOND_PASS_DIR = $(QA_ARTIFACTS)/postgres-redis-grid
 FIRST_LOG = $(QA_ARTIFACTS)/pass-sqlite-chromium.jsonl
 SECOND_LOG = $(QA_ARTIFACTS)/pass-postgres-redis-grid.jsonl
 test: $(VENV)/.installed-dev browser services grid axe lint
-	rm -f $(FIRST_LOG) $(SECOND_LOG)
+	rm -rf $(FIRST_LOG) $(SECOND_LOG) $(FIRST_PASS_DIR) $(SECOND_PASS_DIR)
 	status=0; \
-	$(BIN)/python -m pytest $(PYTEST_ARGS) $(PASS_ARGS) --qa-report-log=$(FIRST_LOG) || status=1; \
+	$(BIN)/python -m pytest $(PYTEST_ARGS) $(PASS_ARGS) --qa-artifacts=$(FIRST_PASS_DIR) \
+		--qa-report-log=$(FIRST_LOG) || status=1; \
 	$(BIN)/python -m qa.throwaway_servers run --postgres-redis --grid -- \
 		$(BIN)/python -m pytest $(PYTEST_ARGS) $(PASS_ARGS) -m "$(SECOND_PASS)" \
-		--qa-report-log=$(SECOND_LOG) || status=1; \
+		--qa-artifacts=$(SECOND_PASS_DIR) --qa-report-log=$(SECOND_LOG) || status=1; \
 	$(BIN)/python -m qa.report --html $(QA_ARTIFACTS)/report.html \
 		sqlite-chromium=$(FIRST_LOG) postgres-redis-grid=$(SECOND_LOG) || status=1; \
 	exit $$status
