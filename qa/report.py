@@ -47,7 +47,10 @@ class Run:
             return run
         with path.open(encoding="utf-8") as lines:
             for line in lines:
-                data = json.loads(line)
+                try:
+                    data = json.loads(line)
+                except json.JSONDecodeError:
+                    break  # the last line, cut short: the run did not finish
                 kind = data.get("$report_type")
                 if kind == "SessionStart":
                     run.environment = data.get("environment", {})

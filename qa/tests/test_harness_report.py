@@ -208,3 +208,19 @@ def test_two_runs_merge_into_one_report_with_each_test_labelled(inner, tmp_path)
     assert suite_time == pytest.approx(2 * finished["duration"], abs=0.01)
     assert "one/test_inner.py::test_clean_page" in page
     assert "two/test_inner.py::test_flaky" in page
+
+
+def test_a_report_log_cut_short_is_a_run_that_did_not_finish(inner, tmp_path):
+    lines = inner.log.read_text(encoding="utf-8").splitlines(keepends=True)
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("".join(lines[:4]) + lines[4][: len(lines[4]) // 2], encoding="utf-8")
+    merged = tmp_path / "merged.html"
+
+    result = run_command(
+        [sys.executable, "-m", "qa.report", "--html", str(merged), f"cut={cut}"],
+        cwd=settings.BASE_DIR,
+    )
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "did not finish" in result.stdout, result.stdout + result.stderr
+    assert merged.is_file()
