@@ -35,7 +35,7 @@ AXE_SCRIPT = Path(__file__).resolve().parent / "axe" / "node_modules" / "axe-cor
 # The rule sets of WCAG 2.0, 2.1 and 2.2, levels A and AA, as axe-core tags them (WCAG 2.2 adds no
 # level A rule axe can check; its AA one is 2.5.8's 24 px target size).
 WCAG_A_AA = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")
-# WCAG 2.5.5's size for a touch target, in CSS pixels (the issue's bar, above 2.5.8's 24).
+# WCAG 2.5.5's (AAA) size for a touch target, in CSS pixels: the site's own bar, above 2.5.8's 24.
 MIN_TARGET_PX = 44
 
 

@@ -96,7 +96,6 @@ class BrowserWatch:
     harness_pages: set[str] = field(default_factory=set)
     console: list[ConsoleLine] = field(default_factory=list)
     failed_requests: list[FailedRequest] = field(default_factory=list)
-    _page: str = ""
     _navigations: list[tuple[int, str]] = field(default_factory=list)
     _requests: dict[str, _Request] = field(default_factory=dict)
 

@@ -20,11 +20,15 @@ from qa.visual import check_look
 pytestmark = pytest.mark.e2e
 
 
+# Bound for the run and never listening: a request to its port is refused (no answer), and no
+# server the run starts can take the port meanwhile.
+_REFUSING = socket.socket()
+_REFUSING.bind(("127.0.0.1", 0))
+
+
 def closed_port() -> int:
-    """A local port nobody listens on: a request to it is refused, it gets no answer."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A local port nobody listens on, nor will during this run."""
+    return _REFUSING.getsockname()[1]
 
 
 # Each page of the site here has one sub-request that fails: kind -> the markup that makes it.
