@@ -170,9 +170,12 @@ def test_a_test_that_passes_on_a_rerun_is_reported_flaky(inner):
     assert flaky_failures == [
         "attempt 1 failed in call: AssertionError: fails on its first attempt assert 1 > 1"
     ]
-    assert "FLAKY test_inner.py::test_flaky - passed on attempt 2" in inner.output
+    assert (
+        "FLAKY test_inner.py::test_flaky - passed on attempt 2; attempt 1 failed in call: "
+        "AssertionError: fails on its first attempt" in inner.output
+    )
     assert (final["result"], rerun["result"]) == ("Passed", "Rerun")
-    assert "FLAKY" in "".join(final["resultsTableRow"])
+    assert "attempt 1 failed in call: AssertionError" in "".join(final["resultsTableRow"])
 
 
 def test_a_changed_colour_fails_with_baseline_shot_and_difference_in_the_report(inner):
